@@ -1,0 +1,1 @@
+"""Continued-pretraining and finetuning recipes that produce the checkpoints under test."""

@@ -1,0 +1,99 @@
+"""Model -> checkpoint -> run -> task result -> sample."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Model(Base):
+    """A model family: every checkpoint of one training run, or one published model."""
+
+    __tablename__ = "models"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checkpoints: Mapped[list["Checkpoint"]] = relationship(back_populates="model")
+
+
+class Checkpoint(Base):
+    """One set of weights: a folder, alias or hub id, with its place in training."""
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (UniqueConstraint("model_id", "source", name="uq_checkpoint_source"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    source: Mapped[str] = mapped_column(String(1024))
+    """The `--model` argument, absolute when a path."""
+    kind: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int | None] = mapped_column(Integer, default=None)
+    tokens_seen: Mapped[int | None] = mapped_column(Integer, default=None)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("checkpoints.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    model: Mapped[Model] = relationship(back_populates="checkpoints")
+
+
+class Run(Base):
+    """One `harness eval` invocation; `status` is complete only after every task was stored."""
+
+    __tablename__ = "runs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    """running, complete or failed."""
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Versions (harness, lm-eval, transformers, torch, sacrebleu), backend, dtype, device,
+    batch size, few-shot count and seed, limit, data source."""
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    checkpoint: Mapped[Checkpoint] = relationship()
+    results: Mapped[list["TaskResult"]] = relationship(back_populates="run")
+
+
+class TaskResult(Base):
+    """One metric of one task in one run."""
+
+    __tablename__ = "task_results"
+    __table_args__ = (UniqueConstraint("run_id", "task", "metric", name="uq_result"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    task: Mapped[str] = mapped_column(String(255), index=True)
+    task_version: Mapped[str] = mapped_column(String(64))
+    task_hash: Mapped[str] = mapped_column(String(64))
+    metric: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+    """None when the metric was not computed (see `note`)."""
+    stderr: Mapped[float | None] = mapped_column(Float, default=None)
+    n: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    run: Mapped[Run] = relationship(back_populates="results")
+
+
+class Sample(Base):
+    """One scored document of one task in one run."""
+
+    __tablename__ = "samples"
+    __table_args__ = (
+        UniqueConstraint("run_id", "task", "doc_id", name="uq_sample"),
+        Index("ix_samples_task_doc_hash", "task", "doc_hash"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    task: Mapped[str] = mapped_column(String(255))
+    doc_id: Mapped[int] = mapped_column(Integer)
+    doc_hash: Mapped[str] = mapped_column(String(64))
+    prompt: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)
+    output: Mapped[str] = mapped_column(Text)
+    scores: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,78 @@
+"""Writes: a run is opened as running, each task is stored in one transaction as it finishes,
+and the run is marked complete (or failed) at the end. A killed run keeps what it scored and
+never shows as complete."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import Checkpoint, Model, Run, Sample, TaskResult, utcnow
+from harness.specs import TaskOutcome
+
+
+def _get_or_create_checkpoint(session: Session, model_name: str, source: str, kind: str) -> Checkpoint:
+    model = session.scalar(select(Model).where(Model.name == model_name))
+    if model is None:
+        model = Model(name=model_name)
+        session.add(model)
+        session.flush()
+    checkpoint = session.scalar(
+        select(Checkpoint).where(Checkpoint.model_id == model.id, Checkpoint.source == source)
+    )
+    if checkpoint is None:
+        checkpoint = Checkpoint(model_id=model.id, source=source, kind=kind)
+        session.add(checkpoint)
+        session.flush()
+    return checkpoint
+
+
+def start_run(factory: sessionmaker[Session], model_name: str, source: str, kind: str, fingerprint: dict[str, Any]) -> str:
+    run_id = str(uuid.uuid4())
+    with factory.begin() as session:
+        checkpoint = _get_or_create_checkpoint(session, model_name, source, kind)
+        session.add(Run(id=run_id, checkpoint_id=checkpoint.id, status="running", fingerprint=fingerprint))
+    return run_id
+
+
+def store_task(factory: sessionmaker[Session], run_id: str, outcome: TaskOutcome) -> None:
+    """Store one task's metrics and samples together, or nothing."""
+    with factory.begin() as session:
+        for m in outcome.metrics:
+            session.add(
+                TaskResult(
+                    run_id=run_id,
+                    task=outcome.task,
+                    task_version=outcome.version,
+                    task_hash=outcome.task_hash,
+                    metric=m.metric,
+                    value=m.value,
+                    stderr=m.stderr,
+                    n=m.n,
+                    signature=m.signature,
+                    note=m.note,
+                )
+            )
+        session.add_all(
+            Sample(
+                run_id=run_id,
+                task=outcome.task,
+                doc_id=s.doc_id,
+                doc_hash=s.doc_hash,
+                prompt=s.prompt,
+                target=s.target,
+                output=s.output,
+                scores=s.scores,
+            )
+            for s in outcome.samples
+        )
+
+
+def finish_run(factory: sessionmaker[Session], run_id: str, status: str, error: str | None = None) -> None:
+    with factory.begin() as session:
+        run = session.get(Run, run_id)
+        assert run is not None, run_id
+        run.status = status
+        run.error = error
+        run.finished_at = utcnow()

@@ -1,0 +1,1 @@
+"""Model backends: lm-eval model classes we build or register."""

@@ -1,0 +1,187 @@
+"""The `harness` command line."""
+
+import logging
+import os
+from dataclasses import asdict
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from harness import __version__
+from harness.errors import HarnessError
+
+app = typer.Typer(
+    help="Multilingual LLM evaluation harness: evaluate checkpoints, store every sample, compare.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Evaluation data: download official distributions.", no_args_is_help=True)
+tasks_app = typer.Typer(help="The task registry.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(tasks_app, name="tasks")
+
+EXIT_BAD_INPUT = 2
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _fail(exc: HarnessError) -> None:
+    from harness.output import console
+
+    console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _quiet_engine_logs(verbose: bool) -> None:
+    level = logging.INFO if verbose else logging.ERROR
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("lm_eval", "transformers", "datasets", "accelerate", "peft"):
+        logging.getLogger(name).setLevel(level)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"harness {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Multilingual LLM evaluation harness."""
+
+
+@app.command("eval")
+def eval_command(
+    model: Annotated[str, typer.Option("--model", help="Checkpoint folder, PEFT adapter folder, alias (smollm2-135m) or hub id.")],
+    tasks: Annotated[str, typer.Option("--tasks", help="Comma-separated tasks or groups, e.g. flores_lin.")],
+    limit: Annotated[int | None, typer.Option(help="Score only the first N documents of each task.", min=1)] = None,
+    num_fewshot: Annotated[int | None, typer.Option(help="Few-shot examples (from the dev split).", min=0)] = None,
+    batch_size: Annotated[int, typer.Option(help="Batch size.", min=1)] = 8,
+    device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda when available).")] = None,
+    dtype: Annotated[str, typer.Option(help="auto, float32, bfloat16 or float16.")] = "auto",
+    data_dir: Annotated[str | None, typer.Option(help="Folder with the data sets (flores200/ ...); default HARNESS_DATA_DIR, then the cache.")] = None,
+    bundled_sample: Annotated[bool, typer.Option("--bundled-sample", help="Use the small FLORES-200 sample shipped with the package (demo only).")] = False,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the results database (default HARNESS_DB, then SQLite in ~/.local/share/harness).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+    verbose: Annotated[bool, typer.Option(help="Show the engine's log.")] = False,
+) -> None:
+    """Evaluate a model on tasks and store every score and sample in the database."""
+    from harness.output import console, results_table, to_json
+    from harness.specs import EvalConfig
+
+    if device not in (None, "cpu", "cuda") and not str(device).startswith("cuda:"):
+        _fail(HarnessError(f"--device: {device!r} is not cpu or cuda"))
+    if dtype not in ("auto", "float32", "bfloat16", "float16"):
+        _fail(HarnessError(f"--dtype: {dtype!r} is not auto, float32, bfloat16 or float16"))
+    if bundled_sample and data_dir:
+        _fail(HarnessError("--bundled-sample and --data-dir exclude each other"))
+    _quiet_engine_logs(verbose)
+    config = EvalConfig(
+        model=model,
+        tasks=tasks.split(","),
+        limit=limit,
+        num_fewshot=num_fewshot,
+        batch_size=batch_size,
+        device=device,
+        dtype=dtype,
+        data_dir=data_dir,
+        bundled_sample=bundled_sample,
+        db_url=db,
+    )
+    err = console(stderr=True)
+
+    def on_task(name: str, index: int, total: int) -> None:
+        err.print(f"[bold]\\[{index + 1}/{total}][/] {name}")
+
+    from harness.run import evaluate
+
+    try:
+        result = evaluate(config, on_task=on_task)
+    except HarnessError as exc:
+        _fail(exc)
+        return
+    if json_output:
+        typer.echo(to_json(result.to_json()))
+    else:
+        out = console()
+        table, footnotes = results_table(result.results, title=f"{result.model} · run {result.run_id}")
+        out.print(table)
+        for line in footnotes:
+            out.print(line, soft_wrap=True)
+
+
+@app.command("results")
+def results_command(
+    model: Annotated[str | None, typer.Option(help="Only this model name.")] = None,
+    task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
+    run: Annotated[str | None, typer.Option(help="Only this run id.")] = None,
+    all_runs: Annotated[bool, typer.Option("--all", help="Include running and failed runs.")] = False,
+    output_format: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the results database.")] = None,
+) -> None:
+    """List stored results."""
+    from db.queries import list_results
+    from db.session import make_engine
+    from harness.output import console, rows_table, to_csv, to_json
+
+    rows = list_results(make_engine(db), model=model, task=task, run_id=run, include_incomplete=all_runs)
+    columns = ["run_id", "model", "task", "metric", "value", "stderr", "n", "status", "finished_at", "signature", "note"]
+    if output_format is Format.json:
+        typer.echo(to_json([asdict(r) for r in rows]))
+    elif output_format is Format.csv:
+        typer.echo(to_csv(rows, columns), nl=False)
+    else:
+        console().print(rows_table(rows, ["run_id", "model", "task", "metric", "value", "stderr", "n", "status"], "results"))
+
+
+@data_app.command("fetch")
+def data_fetch(
+    name: Annotated[str, typer.Argument(help="Data set name: flores200.")],
+    url: Annotated[str | None, typer.Option(help="Download from this URL (a mirror) instead of the official one.")] = None,
+    sha256: Annotated[str | None, typer.Option(help="Expected SHA-256 of the archive (default: the pinned one).")] = None,
+) -> None:
+    """Download an official distribution, verify its checksum and unpack it into the cache."""
+    from harness.data import fetch
+
+    try:
+        target = fetch(name, url=url, sha256=sha256)
+    except HarnessError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"{name}: unpacked into {target}")
+
+
+@tasks_app.command("list")
+def tasks_list(
+    group: Annotated[str | None, typer.Option(help="Only the members of this group, e.g. flores_lin.")] = None,
+) -> None:
+    """List groups and their tasks."""
+    from tasks.registry import groups
+
+    known = groups()
+    if group:
+        if group not in known:
+            _fail(HarnessError(f"--group: unknown group {group!r}"))
+        for name in known[group]:
+            typer.echo(name)
+        return
+    for name, members in known.items():
+        typer.echo(f"{name}\t{len(members)} tasks")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

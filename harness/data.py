@@ -1,0 +1,134 @@
+"""Where evaluation data lives: resolution order, checksums, and `harness data fetch`.
+
+Order: `--data-dir` / `HARNESS_DATA_DIR` (a folder holding `flores200/` etc.), else the user
+cache filled by `harness data fetch NAME`. Missing data is an error naming the path and the
+fetch command, never a fallback to a sample. The bundled sample is used only when asked for.
+"""
+
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.paths import cache_dir
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    """An official distribution we can download and unpack."""
+
+    name: str
+    url: str
+    sha256: str
+    archive_root: str
+    """The folder inside the archive that becomes `<data root>/<name>`."""
+    required: tuple[str, ...]
+    """Paths that must exist inside it for the data set to count as present."""
+
+
+SOURCES: dict[str, DatasetSource] = {
+    "flores200": DatasetSource(
+        name="flores200",
+        url="https://dl.fbaipublicfiles.com/nllb/flores200_dataset.tar.gz",
+        sha256="b8b0b76783024b85797e5cc75064eb83fc5288b41e9654dabc7be6ae944011f6",
+        archive_root="flores200_dataset",
+        required=("dev/eng_Latn.dev", "devtest/eng_Latn.devtest"),
+    ),
+}
+
+BUNDLED_SAMPLE = Path(__file__).parent / "bundled" / "flores200-sample.tar.gz"
+
+
+def fetched_root() -> Path:
+    """Where `harness data fetch` unpacks data sets."""
+    return cache_dir() / "data"
+
+
+def resolve(name: str, data_dir: str | Path | None = None) -> Path:
+    """The folder of data set `name`, or a HarnessError naming where it was expected and how to get it."""
+    source = SOURCES[name]
+    explicit = data_dir if data_dir is not None else os.environ.get("HARNESS_DATA_DIR")
+    origin = "--data-dir" if data_dir is not None else "HARNESS_DATA_DIR"
+    root = Path(explicit).expanduser() if explicit else fetched_root()
+    folder = root / name
+    missing = [p for p in source.required if not (folder / p).is_file()]
+    if missing:
+        where = f"{origin}={explicit}" if explicit else "the harness cache"
+        raise HarnessError(
+            f"{name} data not found: expected {folder / missing[0]} ({where}). "
+            f"Run `harness data fetch {name}` to download it into {fetched_root()}, "
+            f"or pass --data-dir with a folder that contains {name}/ in the official layout."
+        )
+    return folder
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download(url: str, target: Path) -> None:
+    from tqdm import tqdm
+
+    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (URL is configured, not user data)
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with target.open("wb") as out, tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
+            for block in iter(lambda: response.read(1 << 16), b""):
+                out.write(block)
+                bar.update(len(block))
+
+
+def fetch(name: str, url: str | None = None, sha256: str | None = None, dest_root: Path | None = None) -> Path:
+    """Download the official archive, verify its SHA-256, unpack it into `<dest_root>/<name>`.
+
+    Nothing is moved into place unless the checksum matches and the layout is complete.
+    """
+    if name not in SOURCES:
+        raise HarnessError(f"unknown data set {name!r}; known: {', '.join(sorted(SOURCES))}")
+    source = SOURCES[name]
+    dest_root = dest_root or fetched_root()
+    dest_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=dest_root, prefix=f".{name}-") as tmp:
+        archive = Path(tmp) / "archive.tar.gz"
+        try:
+            _download(url or source.url, archive)
+        except OSError as exc:
+            raise HarnessError(f"could not download {url or source.url}: {exc}") from exc
+        found = sha256_file(archive)
+        expected = sha256 or source.sha256
+        if found != expected:
+            raise HarnessError(f"{url or source.url}: SHA-256 {found} does not match the expected {expected}")
+        unpacked = Path(tmp) / "unpacked"
+        with tarfile.open(archive) as tar:
+            tar.extractall(unpacked, filter="data")
+        folder = unpacked / source.archive_root
+        missing = [p for p in source.required if not (folder / p).is_file()]
+        if missing:
+            raise HarnessError(f"{url or source.url}: archive has no {source.archive_root}/{missing[0]}")
+        target = dest_root / name
+        if target.exists():
+            shutil.rmtree(target)
+        folder.rename(target)
+    return target
+
+
+def bundled_sample_root() -> Path:
+    """Unpack the bundled FLORES-200 sample (a few sentences, for the README demo) and return its root."""
+    target = cache_dir() / "bundled" / sha256_file(BUNDLED_SAMPLE)[:16]
+    if not (target / "flores200").is_dir():
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
+            with tarfile.open(BUNDLED_SAMPLE) as tar:
+                tar.extractall(tmp, filter="data")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                Path(tmp).joinpath("sample").rename(target)
+    return target

@@ -1,0 +1,1 @@
+"""Metrics, one module per family. Heavy imports stay inside the functions that need them."""

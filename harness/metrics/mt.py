@@ -1,0 +1,112 @@
+"""Corpus MT metrics from sacrebleu: chrF++, BLEU, spBLEU, each with its signature and a bootstrap stderr.
+
+sacrebleu corpus scores are functions of summed per-sentence statistics, so a bootstrap
+resample is a weighted sum of the sentence statistics (one matrix product for all resamples),
+exactly as sacrebleu's own paired bootstrap does it.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from harness.errors import HarnessError
+from harness.metrics import spm
+
+MetricName = Literal["chrf++", "bleu", "spbleu"]
+MT_METRICS: tuple[MetricName, ...] = ("chrf++", "bleu", "spbleu")
+BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_SEED = 12345
+
+# sacrebleu tokenizers for plain BLEU by target language; spBLEU is the script-agnostic score.
+_BLEU_TOKENIZER = {"zho_Hans": "zh", "zho_Hant": "zh", "yue_Hant": "zh"}
+
+
+@dataclass(frozen=True)
+class CorpusScore:
+    """One corpus-level score."""
+
+    metric: str
+    value: float | None
+    """None when the metric could not be computed (see `note`)."""
+    stderr: float | None
+    """Standard deviation of the score over bootstrap resamples of the sentences."""
+    n: int
+    signature: str
+    """sacrebleu's signature, plus the SHA-256 of any model file it used."""
+    note: str = ""
+
+
+def bleu_tokenizer(target_lang: str | None) -> str:
+    return _BLEU_TOKENIZER.get(target_lang or "", "13a")
+
+
+def make_metric(name: MetricName, target_lang: str | None = None) -> Any:
+    """The sacrebleu metric object for `name`; spBLEU only when the pinned SPM model is in place."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    if name == "chrf++":
+        return CHRF(word_order=2)
+    if name == "bleu":
+        return BLEU(tokenize=bleu_tokenizer(target_lang))
+    if name == "spbleu":
+        status = spm.spm_status()
+        if not status.available:
+            raise HarnessError(status.missing_note())
+        return BLEU(tokenize="flores200")
+    raise HarnessError(f"unknown MT metric {name!r}; choose from {', '.join(MT_METRICS)}")
+
+
+def _signature(name: MetricName, metric: Any) -> str:
+    signature = str(metric.get_signature().format())
+    if name == "spbleu":
+        signature += f"|spm_sha256:{spm.sha256_file(spm.spm_model_path())}"
+    return signature
+
+
+def _check_lengths(hyps: Sequence[str], refs: Sequence[str]) -> None:
+    if len(hyps) != len(refs):
+        raise HarnessError(f"{len(hyps)} hypotheses but {len(refs)} references")
+    if not hyps:
+        raise HarnessError("no hypotheses to score")
+
+
+def corpus_value(name: MetricName, hyps: Sequence[str], refs: Sequence[str], target_lang: str | None = None) -> float:
+    """The corpus score alone (what lm-eval's aggregation step calls)."""
+    _check_lengths(hyps, refs)
+    metric = make_metric(name, target_lang)
+    # One reference stream as long as the hypotheses (see lighteval#1112 for the transposed bug).
+    return float(metric.corpus_score(list(hyps), [list(refs)]).score)
+
+
+def corpus_score(
+    name: MetricName,
+    hyps: Sequence[str],
+    refs: Sequence[str],
+    target_lang: str | None = None,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+) -> CorpusScore:
+    """Corpus score with signature and bootstrap stderr; an absent spBLEU model gives value None."""
+    import numpy as np
+
+    _check_lengths(hyps, refs)
+    if name == "spbleu":
+        status = spm.spm_status()
+        if not status.available:
+            return CorpusScore(name, None, None, len(hyps), "", status.missing_note())
+    metric = make_metric(name, target_lang)
+    value = float(metric.corpus_score(list(hyps), [list(refs)]).score)
+    stats = np.asarray(metric._extract_corpus_statistics(list(hyps), [list(refs)]), dtype=np.float64)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    counts = rng.multinomial(len(hyps), np.full(len(hyps), 1.0 / len(hyps)), size=resamples)
+    sums = counts.astype(np.float64) @ stats
+    scores = [metric._compute_score_from_stats(row.astype(np.int64).tolist()).score for row in sums]
+    return CorpusScore(name, value, float(np.std(scores, ddof=1)), len(hyps), _signature(name, metric))
+
+
+def sentence_chrfpp(hyps: Sequence[str], refs: Sequence[str]) -> list[float]:
+    """Sentence-level chrF++ (sacrebleu `sentence_score`) of each pair, stored with each sample."""
+    from sacrebleu.metrics import CHRF
+
+    _check_lengths(hyps, refs)
+    metric = CHRF(word_order=2)
+    return [float(metric.sentence_score(h, [r]).score) for h, r in zip(hyps, refs, strict=True)]

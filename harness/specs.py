@@ -1,0 +1,77 @@
+"""Typed records passed between stages: what a run produced, ready to store or print."""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Everything `harness eval` was asked to do."""
+
+    model: str
+    """`--model` as given: a folder, a PEFT adapter folder, an alias or a hub id."""
+    tasks: list[str]
+    """Task and group names as given; expanded by the task registry."""
+    limit: int | None = None
+    """Score only the first N documents of each task."""
+    num_fewshot: int | None = None
+    """Few-shot examples from the task's few-shot split; None keeps the task's default."""
+    batch_size: int = 8
+    device: str | None = None
+    """`cpu` or `cuda`; None picks cuda when available."""
+    dtype: str = "auto"
+    """`auto` (float32 on CPU, bfloat16 on CUDA), `float32`, `bfloat16` or `float16`."""
+    data_dir: str | None = None
+    """Folder holding the data sets (`flores200/` ...); None: HARNESS_DATA_DIR, then the cache."""
+    bundled_sample: bool = False
+    """Use the small FLORES-200 sample shipped with the package instead of `data_dir`."""
+    db_url: str | None = None
+    fewshot_seed: int = 1234
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric of one task."""
+
+    task: str
+    metric: str
+    value: float | None
+    stderr: float | None
+    n: int
+    signature: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    """One scored document."""
+
+    doc_id: int
+    doc_hash: str
+    prompt: str
+    target: str
+    output: str
+    scores: dict[str, float]
+
+
+@dataclass
+class TaskOutcome:
+    """All a task produced in one run."""
+
+    task: str
+    version: str
+    task_hash: str
+    metrics: list[MetricResult]
+    samples: list[SampleRecord] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    """What `harness eval` prints with `--json`."""
+
+    run_id: str
+    model: str
+    results: list[MetricResult]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "model": self.model, "results": [asdict(r) for r in self.results]}

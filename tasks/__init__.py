@@ -1,0 +1,1 @@
+"""Task specs: one folder per family, each an lm-eval task config built from a template."""

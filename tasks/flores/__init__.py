@@ -1,0 +1,1 @@
+"""FLORES-200 translation tasks (see task.py)."""

@@ -1,0 +1,161 @@
+"""FLORES-200 translation tasks: every language, both directions with English.
+
+`flores_<src>-<tgt>` in FLORES-200 codes (`flores_eng_Latn-lin_Latn`), scored on devtest with
+few-shot examples from dev, greedy decoding stopping at a newline. Groups: `flores_<iso639-3>`
+(both directions for every script of that language) and `flores` (all 408 directions).
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import HarnessError
+from tasks.flores.languages import FLORES_LANGUAGES
+
+PIVOT = "eng_Latn"
+PROMPT_VERSION = "flores-prompt-v1"
+PROMPT_TEMPLATE = "{src_name}: {{{{src}}}}\n{tgt_name}:"
+"""Rendered to a Jinja template per direction, e.g. `English: {{src}}\\nLingala:`."""
+SPLITS = ("dev", "devtest")
+TEMPLATE_FILE = Path(__file__).with_name("flores.yaml")
+
+
+@lru_cache(maxsize=1)
+def base_config() -> dict[str, Any]:
+    return dict(yaml.safe_load(TEMPLATE_FILE.read_text(encoding="utf-8")))
+
+
+def task_name(src: str, tgt: str) -> str:
+    return f"flores_{src}-{tgt}"
+
+
+def all_directions() -> list[str]:
+    langs = [code for code in FLORES_LANGUAGES if code != PIVOT]
+    return [task_name(PIVOT, c) for c in langs] + [task_name(c, PIVOT) for c in langs]
+
+
+def groups() -> dict[str, list[str]]:
+    """`flores` and one group per ISO 639-3 code (`flores_lin`, `flores_ace` = both scripts)."""
+    out: dict[str, list[str]] = {"flores": all_directions()}
+    for code in FLORES_LANGUAGES:
+        if code == PIVOT:
+            continue
+        out.setdefault(f"flores_{code.split('_')[0]}", []).extend(
+            [task_name(PIVOT, code), task_name(code, PIVOT)]
+        )
+    return out
+
+
+def parse_name(name: str) -> tuple[str, str] | None:
+    """(src, tgt) for a direction name over two known FLORES-200 codes, else None."""
+    if not name.startswith("flores_") or "-" not in name:
+        return None
+    src, _, tgt = name.removeprefix("flores_").partition("-")
+    if src in FLORES_LANGUAGES and tgt in FLORES_LANGUAGES and src != tgt:
+        return src, tgt
+    return None
+
+
+def split_path(root: Path, lang: str, split: str) -> Path:
+    return root / split / f"{lang}.{split}"
+
+
+def read_lines(path: Path) -> list[str]:
+    """Sentences of one FLORES file; an empty line is an error naming the file and line."""
+    if not path.is_file():
+        raise HarnessError(f"FLORES-200 file missing: {path}")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            raise HarnessError(f"{path}:{number}: empty sentence")
+    return lines
+
+
+def load_pair(data_root: str, src: str, tgt: str, **_: Any) -> Any:
+    """lm-eval `custom_dataset`: a DatasetDict of aligned (src, tgt) rows for dev and devtest."""
+    import datasets
+
+    root = Path(data_root)
+    splits = {}
+    for split in SPLITS:
+        source = read_lines(split_path(root, src, split))
+        target = read_lines(split_path(root, tgt, split))
+        if len(source) != len(target):
+            raise HarnessError(
+                f"{split_path(root, src, split)} has {len(source)} lines but "
+                f"{split_path(root, tgt, split)} has {len(target)}: files are not aligned"
+            )
+        rows = [{"id": i, "src": s, "tgt": t} for i, (s, t) in enumerate(zip(source, target, strict=True))]
+        splits[split] = datasets.Dataset.from_list(rows)
+    return datasets.DatasetDict(splits)
+
+
+def process_results(
+    metrics: Sequence[str], doc: dict[str, Any], results: Sequence[str]
+) -> dict[str, tuple[str, str]]:
+    """Pass (reference, hypothesis) through to the corpus-level aggregation of each metric."""
+    pair = (doc["tgt"], results[0].strip())
+    return {metric: pair for metric in metrics}
+
+
+def aggregate(metric: str, target_lang: str, items: Sequence[tuple[str, str]]) -> float:
+    """lm-eval aggregation: the corpus score over all (reference, hypothesis) pairs."""
+    from harness.metrics.mt import corpus_value
+
+    refs = [ref for ref, _ in items]
+    hyps = [hyp for _, hyp in items]
+    return corpus_value(metric, hyps, refs, target_lang)  # type: ignore[arg-type]
+
+
+def prompt_template(src: str, tgt: str) -> str:
+    return PROMPT_TEMPLATE.format(src_name=FLORES_LANGUAGES[src], tgt_name=FLORES_LANGUAGES[tgt])
+
+
+def task_hash(src: str, tgt: str, data_root: Path) -> tuple[str, dict[str, str]]:
+    """Hash of everything that defines the task's scores: template, config, data file checksums."""
+    from harness.data import sha256_file
+
+    checksums = {
+        f"{split}/{lang}.{split}": sha256_file(split_path(data_root, lang, split))
+        for split in SPLITS
+        for lang in (src, tgt)
+    }
+    payload = {
+        "prompt_version": PROMPT_VERSION,
+        "template": prompt_template(src, tgt),
+        "config": base_config(),
+        "data": checksums,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest(), checksums
+
+
+def lm_eval_config(name: str, data_root: Path, with_spbleu: bool) -> dict[str, Any]:
+    """The lm-eval task config (a dict lm-eval's TaskManager loads like a YAML file)."""
+    parsed = parse_name(name)
+    if parsed is None:
+        raise HarnessError(f"not a FLORES-200 direction: {name!r}")
+    src, tgt = parsed
+    for lang in (src, tgt):
+        for split in SPLITS:
+            if not split_path(data_root, lang, split).is_file():
+                raise HarnessError(f"FLORES-200 file missing: {split_path(data_root, lang, split)}")
+    config = {key: value for key, value in base_config().items() if key != "metric_list"}
+    metrics = [m for m in base_config()["metric_list"] if with_spbleu or m != "spbleu"]
+    config.update(
+        task=name,
+        custom_dataset=load_pair,
+        dataset_kwargs={"data_root": str(data_root), "src": src, "tgt": tgt},
+        doc_to_text=prompt_template(src, tgt),
+        process_results=partial(process_results, metrics),
+        metric_list=[
+            {"metric": m, "aggregation": partial(aggregate, m, tgt), "higher_is_better": True} for m in metrics
+        ],
+    )
+    return config

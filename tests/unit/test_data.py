@@ -1,0 +1,101 @@
+"""Data resolution and `harness data fetch` against a real HTTP server on loopback."""
+
+import hashlib
+import http.server
+import io
+import tarfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import data
+from harness.errors import HarnessError
+from tests.conftest import run_harness
+
+
+def _tarball(lines: int = 3) -> bytes:
+    """A small archive in the official layout: flores200_dataset/{dev,devtest}/<lang>.<split>."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for split in ("dev", "devtest"):
+            for lang in ("eng_Latn", "lin_Latn"):
+                body = "".join(f"{lang} {split} sentence {i}\n" for i in range(lines)).encode()
+                info = tarfile.TarInfo(f"flores200_dataset/{split}/{lang}.{split}")
+                info.size = len(body)
+                tar.addfile(info, io.BytesIO(body))
+    return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
+    archive = _tarball()
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "flores200_dataset.tar.gz").write_bytes(archive)
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path / "www"))  # noqa: E731
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/flores200_dataset.tar.gz", archive
+    httpd.shutdown()
+
+
+def test_missing_data_names_path_and_fetch_command(tmp_path: Path) -> None:
+    with pytest.raises(HarnessError) as info:
+        data.resolve("flores200", tmp_path)
+    message = str(info.value)
+    assert str(tmp_path / "flores200" / "dev" / "eng_Latn.dev") in message
+    assert "harness data fetch flores200" in message
+
+
+def test_data_dir_env_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "flores200" / "dev").mkdir(parents=True)
+    (tmp_path / "flores200" / "devtest").mkdir()
+    (tmp_path / "flores200" / "dev" / "eng_Latn.dev").write_text("a\n")
+    (tmp_path / "flores200" / "devtest" / "eng_Latn.devtest").write_text("a\n")
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(tmp_path))
+    assert data.resolve("flores200") == tmp_path / "flores200"
+
+
+def test_fetch_verifies_and_unpacks(server: tuple[str, bytes]) -> None:
+    url, archive = server
+    result = run_harness("data", "fetch", "flores200", "--url", url, "--sha256", hashlib.sha256(archive).hexdigest())
+    assert result.returncode == 0, result.stderr
+    folder = data.resolve("flores200")  # the cache is now the resolution
+    assert folder == data.fetched_root() / "flores200"
+    assert (folder / "devtest" / "lin_Latn.devtest").read_text().splitlines()[2] == "lin_Latn devtest sentence 2"
+
+
+def test_fetch_with_wrong_checksum_leaves_nothing(server: tuple[str, bytes]) -> None:
+    url, _ = server
+    result = run_harness("data", "fetch", "flores200", "--url", url)  # the pinned official checksum
+    assert result.returncode == 2
+    assert "does not match the expected b8b0b767" in result.stderr
+    assert not (data.fetched_root() / "flores200").exists()
+    assert list(data.fetched_root().iterdir()) == []
+
+
+def test_failed_fetch_keeps_the_data_already_there(server: tuple[str, bytes]) -> None:
+    url, archive = server
+    run_harness("data", "fetch", "flores200", "--url", url, "--sha256", hashlib.sha256(archive).hexdigest(), check=True)
+    result = run_harness("data", "fetch", "flores200", "--url", url, "--sha256", "0" * 64)
+    assert result.returncode == 2
+    assert data.resolve("flores200").joinpath("dev", "eng_Latn.dev").is_file()
+
+
+def test_fetch_unreachable_url_is_a_clear_error() -> None:
+    result = run_harness("data", "fetch", "flores200", "--url", "http://127.0.0.1:9/none.tar.gz")
+    assert result.returncode == 2
+    assert "could not download http://127.0.0.1:9/none.tar.gz" in result.stderr
+
+
+def test_bundled_sample_unpacks_with_licence() -> None:
+    root = data.bundled_sample_root()
+    assert (root / "LICENSE.md").read_text().startswith("The FLORES-200 sentences")
+    assert len((root / "flores200" / "devtest" / "lin_Latn.devtest").read_text(encoding="utf-8").splitlines()) == 20
