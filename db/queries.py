@@ -34,8 +34,17 @@ def list_results(
     """Stored task results, newest run first; only complete runs unless asked."""
     query = (
         select(
-            Run.id, Model.name, Checkpoint.source, Run.status, Run.finished_at, TaskResult.task,
-            TaskResult.metric, TaskResult.value, TaskResult.stderr, TaskResult.n, TaskResult.signature,
+            Run.id.label("run_id"),
+            Model.name.label("model"),
+            Checkpoint.source.label("checkpoint"),
+            Run.status,
+            Run.finished_at,
+            TaskResult.task,
+            TaskResult.metric,
+            TaskResult.value,
+            TaskResult.stderr,
+            TaskResult.n,
+            TaskResult.signature,
             TaskResult.note,
         )
         .join(Run, TaskResult.run_id == Run.id)
@@ -52,4 +61,4 @@ def list_results(
     if not include_incomplete:
         query = query.where(Run.status == "complete")
     with engine.connect() as conn:
-        return [ResultRow(*row) for row in conn.execute(query)]
+        return [ResultRow(**row._mapping) for row in conn.execute(query)]

@@ -28,7 +28,9 @@ def _get_or_create_checkpoint(session: Session, model_name: str, source: str, ki
     return checkpoint
 
 
-def start_run(factory: sessionmaker[Session], model_name: str, source: str, kind: str, fingerprint: dict[str, Any]) -> str:
+def start_run(
+    factory: sessionmaker[Session], model_name: str, source: str, kind: str, fingerprint: dict[str, Any]
+) -> str:
     run_id = str(uuid.uuid4())
     with factory.begin() as session:
         checkpoint = _get_or_create_checkpoint(session, model_name, source, kind)

@@ -3,7 +3,7 @@
 import logging
 import os
 from dataclasses import asdict
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -24,7 +24,7 @@ app.add_typer(tasks_app, name="tasks")
 EXIT_BAD_INPUT = 2
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -39,7 +39,9 @@ def _fail(exc: HarnessError) -> None:
 
 def _quiet_engine_logs(verbose: bool) -> None:
     level = logging.INFO if verbose else logging.ERROR
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     for name in ("lm_eval", "transformers", "datasets", "accelerate", "peft"):
         logging.getLogger(name).setLevel(level)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -62,17 +64,43 @@ def root(
 
 @app.command("eval")
 def eval_command(
-    model: Annotated[str, typer.Option("--model", help="Checkpoint folder, PEFT adapter folder, alias (smollm2-135m) or hub id.")],
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", help="Checkpoint folder, PEFT adapter folder, alias (smollm2-135m) or hub id."
+        ),
+    ],
     tasks: Annotated[str, typer.Option("--tasks", help="Comma-separated tasks or groups, e.g. flores_lin.")],
-    limit: Annotated[int | None, typer.Option(help="Score only the first N documents of each task.", min=1)] = None,
-    num_fewshot: Annotated[int | None, typer.Option(help="Few-shot examples (from the dev split).", min=0)] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Score only the first N documents of each task.", min=1)
+    ] = None,
+    num_fewshot: Annotated[
+        int | None, typer.Option(help="Few-shot examples (from the dev split).", min=0)
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Batch size.", min=1)] = 8,
     device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda when available).")] = None,
     dtype: Annotated[str, typer.Option(help="auto, float32, bfloat16 or float16.")] = "auto",
-    data_dir: Annotated[str | None, typer.Option(help="Folder with the data sets (flores200/ ...); default HARNESS_DATA_DIR, then the cache.")] = None,
-    bundled_sample: Annotated[bool, typer.Option("--bundled-sample", help="Use the small FLORES-200 sample shipped with the package (demo only).")] = False,
-    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the results database (default HARNESS_DB, then SQLite in ~/.local/share/harness).")] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="Folder with the data sets (flores200/ ...); default HARNESS_DATA_DIR, then the cache."
+        ),
+    ] = None,
+    bundled_sample: Annotated[
+        bool,
+        typer.Option(
+            "--bundled-sample", help="Use the small FLORES-200 sample shipped with the package (demo only)."
+        ),
+    ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL of the results database (default: HARNESS_DB, else local SQLite)."
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of a table.")
+    ] = False,
     verbose: Annotated[bool, typer.Option(help="Show the engine's log.")] = False,
 ) -> None:
     """Evaluate a model on tasks and store every score and sample in the database."""
@@ -135,20 +163,40 @@ def results_command(
     from harness.output import console, rows_table, to_csv, to_json
 
     rows = list_results(make_engine(db), model=model, task=task, run_id=run, include_incomplete=all_runs)
-    columns = ["run_id", "model", "task", "metric", "value", "stderr", "n", "status", "finished_at", "signature", "note"]
+    columns = [
+        "run_id",
+        "model",
+        "task",
+        "metric",
+        "value",
+        "stderr",
+        "n",
+        "status",
+        "finished_at",
+        "signature",
+        "note",
+    ]
     if output_format is Format.json:
         typer.echo(to_json([asdict(r) for r in rows]))
     elif output_format is Format.csv:
         typer.echo(to_csv(rows, columns), nl=False)
     else:
-        console().print(rows_table(rows, ["run_id", "model", "task", "metric", "value", "stderr", "n", "status"], "results"))
+        console().print(
+            rows_table(
+                rows, ["run_id", "model", "task", "metric", "value", "stderr", "n", "status"], "results"
+            )
+        )
 
 
 @data_app.command("fetch")
 def data_fetch(
     name: Annotated[str, typer.Argument(help="Data set name: flores200.")],
-    url: Annotated[str | None, typer.Option(help="Download from this URL (a mirror) instead of the official one.")] = None,
-    sha256: Annotated[str | None, typer.Option(help="Expected SHA-256 of the archive (default: the pinned one).")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Download from this URL (a mirror) instead of the official one.")
+    ] = None,
+    sha256: Annotated[
+        str | None, typer.Option(help="Expected SHA-256 of the archive (default: the pinned one).")
+    ] = None,
 ) -> None:
     """Download an official distribution, verify its checksum and unpack it into the cache."""
     from harness.data import fetch
@@ -163,7 +211,9 @@ def data_fetch(
 
 @tasks_app.command("list")
 def tasks_list(
-    group: Annotated[str | None, typer.Option(help="Only the members of this group, e.g. flores_lin.")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Only the members of this group, e.g. flores_lin.")
+    ] = None,
 ) -> None:
     """List groups and their tasks."""
     from tasks.registry import groups

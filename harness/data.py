@@ -86,7 +86,9 @@ def _download(url: str, target: Path) -> None:
                 bar.update(len(block))
 
 
-def fetch(name: str, url: str | None = None, sha256: str | None = None, dest_root: Path | None = None) -> Path:
+def fetch(
+    name: str, url: str | None = None, sha256: str | None = None, dest_root: Path | None = None
+) -> Path:
     """Download the official archive, verify its SHA-256, unpack it into `<dest_root>/<name>`.
 
     Nothing is moved into place unless the checksum matches and the layout is complete.

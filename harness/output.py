@@ -29,7 +29,9 @@ def results_table(results: Sequence[MetricResult], title: str) -> tuple[Table, l
         text = r.note or r.signature
         if text not in footnotes:
             footnotes.append(text)
-        table.add_row(r.task, r.metric, _fmt(r.value), _fmt(r.stderr), str(r.n), f"[{footnotes.index(text) + 1}]")
+        table.add_row(
+            r.task, r.metric, _fmt(r.value), _fmt(r.stderr), str(r.n), f"[{footnotes.index(text) + 1}]"
+        )
     return table, [f"[{i}] {text}" for i, text in enumerate(footnotes, start=1)]
 
 
@@ -41,7 +43,9 @@ def rows_table(rows: Sequence[Any], columns: Sequence[str], title: str) -> Table
         values = asdict(row)
         if "run_id" in values:
             values["run_id"] = values["run_id"][:8]
-        table.add_row(*(_fmt(v) if isinstance(v, float) or v is None else str(v) for v in (values[c] for c in columns)))
+        table.add_row(
+            *(_fmt(v) if isinstance(v, float) or v is None else str(v) for v in (values[c] for c in columns))
+        )
     return table
 
 

@@ -74,17 +74,21 @@ def _samples(task: str, logged: list[dict[str, Any]]) -> tuple[list[SampleRecord
     return sorted(records, key=lambda r: r.doc_id), refs, hyps
 
 
-def run_task(lm: Any, name: str, roots: dict[str, Path], config: EvalConfig, with_spbleu: bool) -> TaskOutcome:
+def run_task(
+    lm: Any, name: str, roots: dict[str, Path], config: EvalConfig, with_spbleu: bool
+) -> TaskOutcome:
     """Evaluate one task through lm-eval and score it; checks lm-eval's aggregate against ours."""
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
     info = registry.task_info(name, roots)
     task_config = registry.lm_eval_config(name, roots, with_spbleu=with_spbleu)
+    if config.num_fewshot is not None:
+        # Set in the config itself: lm-eval ignores its num_fewshot argument for tasks whose default is 0.
+        task_config["num_fewshot"] = config.num_fewshot
     output = simple_evaluate(
         model=lm,
         tasks=[task_config],
-        num_fewshot=config.num_fewshot,
         limit=config.limit,
         log_samples=True,
         bootstrap_iters=0,
@@ -102,8 +106,12 @@ def run_task(lm: Any, name: str, roots: dict[str, Path], config: EvalConfig, wit
         engine_value = output["results"][name].get(f"{metric},none")
         if score.value is not None and abs(float(engine_value) - score.value) > _AGREEMENT:
             raise HarnessError(f"{name} {metric}: lm-eval aggregated {engine_value}, harness {score.value}")
-        metrics.append(MetricResult(name, metric, score.value, score.stderr, score.n, score.signature, score.note))
-    return TaskOutcome(task=name, version=info.version, task_hash=info.task_hash, metrics=metrics, samples=samples)
+        metrics.append(
+            MetricResult(name, metric, score.value, score.stderr, score.n, score.signature, score.note)
+        )
+    return TaskOutcome(
+        task=name, version=info.version, task_hash=info.task_hash, metrics=metrics, samples=samples
+    )
 
 
 def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None = None) -> RunResult:
@@ -123,7 +131,9 @@ def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None
     dtype = pick_dtype(config.dtype, device)
     factory = make_session_factory(make_engine(config.db_url))
     lm = load_hf(spec, device, dtype, config.batch_size)
-    run_id = store.start_run(factory, spec.name, spec.path, spec.kind, fingerprint(config, device, dtype, spm_status))
+    run_id = store.start_run(
+        factory, spec.name, spec.path, spec.kind, fingerprint(config, device, dtype, spm_status)
+    )
     results: list[MetricResult] = []
     try:
         for index, name in enumerate(task_names):

@@ -70,7 +70,9 @@ def _check_lengths(hyps: Sequence[str], refs: Sequence[str]) -> None:
         raise HarnessError("no hypotheses to score")
 
 
-def corpus_value(name: MetricName, hyps: Sequence[str], refs: Sequence[str], target_lang: str | None = None) -> float:
+def corpus_value(
+    name: MetricName, hyps: Sequence[str], refs: Sequence[str], target_lang: str | None = None
+) -> float:
     """The corpus score alone (what lm-eval's aggregation step calls)."""
     _check_lengths(hyps, refs)
     metric = make_metric(name, target_lang)

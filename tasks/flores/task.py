@@ -65,10 +65,16 @@ def split_path(root: Path, lang: str, split: str) -> Path:
     return root / split / f"{lang}.{split}"
 
 
+def require_files(root: Path, langs: Sequence[str]) -> None:
+    """Every split file of every language exists, or an error naming the first one missing."""
+    for lang in langs:
+        for split in SPLITS:
+            if not split_path(root, lang, split).is_file():
+                raise HarnessError(f"FLORES-200 file missing: {split_path(root, lang, split)}")
+
+
 def read_lines(path: Path) -> list[str]:
     """Sentences of one FLORES file; an empty line is an error naming the file and line."""
-    if not path.is_file():
-        raise HarnessError(f"FLORES-200 file missing: {path}")
     lines = path.read_text(encoding="utf-8").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -83,6 +89,7 @@ def load_pair(data_root: str, src: str, tgt: str, **_: Any) -> Any:
     import datasets
 
     root = Path(data_root)
+    require_files(root, (src, tgt))
     splits = {}
     for split in SPLITS:
         source = read_lines(split_path(root, src, split))
@@ -122,6 +129,7 @@ def task_hash(src: str, tgt: str, data_root: Path) -> tuple[str, dict[str, str]]
     """Hash of everything that defines the task's scores: template, config, data file checksums."""
     from harness.data import sha256_file
 
+    require_files(data_root, (src, tgt))
     checksums = {
         f"{split}/{lang}.{split}": sha256_file(split_path(data_root, lang, split))
         for split in SPLITS
@@ -142,10 +150,7 @@ def lm_eval_config(name: str, data_root: Path, with_spbleu: bool) -> dict[str, A
     if parsed is None:
         raise HarnessError(f"not a FLORES-200 direction: {name!r}")
     src, tgt = parsed
-    for lang in (src, tgt):
-        for split in SPLITS:
-            if not split_path(data_root, lang, split).is_file():
-                raise HarnessError(f"FLORES-200 file missing: {split_path(data_root, lang, split)}")
+    require_files(data_root, (src, tgt))
     config = {key: value for key, value in base_config().items() if key != "metric_list"}
     metrics = [m for m in base_config()["metric_list"] if with_spbleu or m != "spbleu"]
     config.update(
@@ -155,7 +160,8 @@ def lm_eval_config(name: str, data_root: Path, with_spbleu: bool) -> dict[str, A
         doc_to_text=prompt_template(src, tgt),
         process_results=partial(process_results, metrics),
         metric_list=[
-            {"metric": m, "aggregation": partial(aggregate, m, tgt), "higher_is_better": True} for m in metrics
+            {"metric": m, "aggregation": partial(aggregate, m, tgt), "higher_is_better": True}
+            for m in metrics
         ],
     )
     return config

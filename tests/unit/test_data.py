@@ -65,11 +65,15 @@ def test_data_dir_env_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_fetch_verifies_and_unpacks(server: tuple[str, bytes]) -> None:
     url, archive = server
-    result = run_harness("data", "fetch", "flores200", "--url", url, "--sha256", hashlib.sha256(archive).hexdigest())
+    result = run_harness(
+        "data", "fetch", "flores200", "--url", url, "--sha256", hashlib.sha256(archive).hexdigest()
+    )
     assert result.returncode == 0, result.stderr
     folder = data.resolve("flores200")  # the cache is now the resolution
     assert folder == data.fetched_root() / "flores200"
-    assert (folder / "devtest" / "lin_Latn.devtest").read_text().splitlines()[2] == "lin_Latn devtest sentence 2"
+    assert (folder / "devtest" / "lin_Latn.devtest").read_text().splitlines()[
+        2
+    ] == "lin_Latn devtest sentence 2"
 
 
 def test_fetch_with_wrong_checksum_leaves_nothing(server: tuple[str, bytes]) -> None:
@@ -83,7 +87,16 @@ def test_fetch_with_wrong_checksum_leaves_nothing(server: tuple[str, bytes]) -> 
 
 def test_failed_fetch_keeps_the_data_already_there(server: tuple[str, bytes]) -> None:
     url, archive = server
-    run_harness("data", "fetch", "flores200", "--url", url, "--sha256", hashlib.sha256(archive).hexdigest(), check=True)
+    run_harness(
+        "data",
+        "fetch",
+        "flores200",
+        "--url",
+        url,
+        "--sha256",
+        hashlib.sha256(archive).hexdigest(),
+        check=True,
+    )
     result = run_harness("data", "fetch", "flores200", "--url", url, "--sha256", "0" * 64)
     assert result.returncode == 2
     assert data.resolve("flores200").joinpath("dev", "eng_Latn.dev").is_file()
@@ -98,4 +111,7 @@ def test_fetch_unreachable_url_is_a_clear_error() -> None:
 def test_bundled_sample_unpacks_with_licence() -> None:
     root = data.bundled_sample_root()
     assert (root / "LICENSE.md").read_text().startswith("The FLORES-200 sentences")
-    assert len((root / "flores200" / "devtest" / "lin_Latn.devtest").read_text(encoding="utf-8").splitlines()) == 20
+    assert (
+        len((root / "flores200" / "devtest" / "lin_Latn.devtest").read_text(encoding="utf-8").splitlines())
+        == 20
+    )

@@ -68,6 +68,8 @@ def test_results_command_formats(db_url: str) -> None:
     as_json = json.loads(run_harness("results", "--db", db_url, "--format", "json", check=True).stdout)
     assert as_json[0]["value"] == 10.0 and as_json[0]["run_id"] == run_id
     as_csv = run_harness("results", "--db", db_url, "--format", "csv", "--task", "nope", check=True).stdout
-    assert as_csv.splitlines() == ["run_id,model,task,metric,value,stderr,n,status,finished_at,signature,note"]
+    assert as_csv.splitlines() == [
+        "run_id,model,task,metric,value,stderr,n,status,finished_at,signature,note"
+    ]
     table = run_harness("results", "--db", db_url, check=True).stdout
     assert "flores_eng_Latn-lin_Latn" in table

@@ -28,7 +28,10 @@ def _pair(tmp_path: Path, hyp_lang: str = "kon_Latn", n: int = 60) -> tuple[Path
 
 def _cli(ref: Path, hyp: Path, *args: str) -> dict:
     out = subprocess.run(
-        [*SACREBLEU, str(ref), "-i", str(hyp), *args, "-f", "json"], capture_output=True, text=True, check=True
+        [*SACREBLEU, str(ref), "-i", str(hyp), *args, "-f", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout)
 
@@ -73,7 +76,9 @@ def test_bootstrap_stderr_agrees_with_sacrebleu_confidence(tmp_path: Path) -> No
 
 def test_hand_computed_cases() -> None:
     assert corpus_value("chrf++", ["the cat sat"], ["the cat sat"]) == pytest.approx(100.0)
-    assert corpus_value("bleu", ["the cat sat on the mat"], ["the cat sat on the mat"]) == pytest.approx(100.0)
+    assert corpus_value("bleu", ["the cat sat on the mat"], ["the cat sat on the mat"]) == pytest.approx(
+        100.0
+    )
     # No character n-gram in common: chrF++ is 0.
     assert corpus_value("chrf++", ["xyz"], ["abc"]) == 0.0
     assert sentence_chrfpp(["abc", "abc"], ["abc", "xyz"]) == [pytest.approx(100.0), 0.0]
@@ -103,7 +108,7 @@ def _train_spm(folder: Path) -> Path:
 
 
 def test_spbleu_with_pinned_model_equals_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A tiny SentencePiece model stands in for the real one at sacrebleu's path; the pin is set to its hash."""
+    """A tiny SentencePiece model stands in for the real one at sacrebleu's path, pinned by its hash."""
     ref, hyp, refs, hyps = _pair(tmp_path)
     model = _train_spm(tmp_path)
     target = spm.spm_model_path()

@@ -11,7 +11,12 @@ from harness.errors import HarnessError
 
 def test_local_checkpoint(tiny_model: Path) -> None:
     spec = models.resolve_model(str(tiny_model))
-    assert (spec.kind, spec.pretrained, spec.peft, spec.name) == ("local", str(tiny_model), None, "tiny-llama")
+    assert (spec.kind, spec.pretrained, spec.peft, spec.name) == (
+        "local",
+        str(tiny_model),
+        None,
+        "tiny-llama",
+    )
 
 
 def test_wrong_path_is_a_clear_error(tmp_path: Path) -> None:

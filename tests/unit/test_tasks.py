@@ -78,7 +78,12 @@ def test_task_hash_follows_the_data(tmp_path: Path) -> None:
         _write(tmp_path, "eng_Latn", split, ["a", "b"])
         _write(tmp_path, "lin_Latn", split, ["c", "d"])
     first, files = flores.task_hash("eng_Latn", "lin_Latn", tmp_path)
-    assert set(files) == {"dev/eng_Latn.dev", "dev/lin_Latn.dev", "devtest/eng_Latn.devtest", "devtest/lin_Latn.devtest"}
+    assert set(files) == {
+        "dev/eng_Latn.dev",
+        "dev/lin_Latn.dev",
+        "devtest/eng_Latn.devtest",
+        "devtest/lin_Latn.devtest",
+    }
     _write(tmp_path, "lin_Latn", "devtest", ["c", "e"])
     second, _ = flores.task_hash("eng_Latn", "lin_Latn", tmp_path)
     assert first != second
