@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from db.models import Checkpoint, Model, Run, TaskResult
+from db.models import Checkpoint, Model, Run, Sample, TaskResult
 
 
 @dataclass(frozen=True)
@@ -16,12 +16,25 @@ class ResultRow:
     status: str
     finished_at: datetime | None
     task: str
+    task_version: str
+    task_hash: str
     metric: str
     value: float | None
     stderr: float | None
     n: int
     signature: str
     note: str
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    run_id: str
+    task: str
+    doc_id: int
+    doc_hash: str
+    target: str
+    output: str
+    scores: dict[str, float]
 
 
 def list_results(
@@ -40,6 +53,8 @@ def list_results(
             Run.status,
             Run.finished_at,
             TaskResult.task,
+            TaskResult.task_version,
+            TaskResult.task_hash,
             TaskResult.metric,
             TaskResult.value,
             TaskResult.stderr,
@@ -62,3 +77,50 @@ def list_results(
         query = query.where(Run.status == "complete")
     with engine.connect() as conn:
         return [ResultRow(**row._mapping) for row in conn.execute(query)]
+
+
+def list_samples(engine: Engine, run_id: str, task: str | None = None) -> list[SampleRow]:
+    """Per-document records of one run, by task and document."""
+    query = (
+        select(
+            Sample.run_id,
+            Sample.task,
+            Sample.doc_id,
+            Sample.doc_hash,
+            Sample.target,
+            Sample.output,
+            Sample.scores,
+        )
+        .where(Sample.run_id == run_id)
+        .order_by(Sample.task, Sample.doc_id)
+    )
+    if task:
+        query = query.where(Sample.task == task)
+    with engine.connect() as conn:
+        return [SampleRow(**row._mapping) for row in conn.execute(query)]
+
+
+def find_run(engine: Engine, ref: str) -> str | None:
+    """The run a reference names: a run id or unique id prefix (6+ characters), or
+    `model[@step]`, meaning that model's newest complete run (on the checkpoint at `step`)."""
+    with engine.connect() as conn:
+        if len(ref) >= 6:
+            ids = (
+                conn.execute(select(Run.id).where(Run.id.startswith(ref, autoescape=True)).limit(2))
+                .scalars()
+                .all()
+            )
+            if len(ids) == 1:
+                return ids[0]
+        name, _, step = ref.partition("@")
+        query = (
+            select(Run.id)
+            .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
+            .join(Model, Checkpoint.model_id == Model.id)
+            .where(Model.name == name, Run.status == "complete")
+            .order_by(Run.started_at.desc())
+            .limit(1)
+        )
+        if step:
+            query = query.where(Checkpoint.step == int(step))
+        return conn.execute(query).scalar()

@@ -94,9 +94,7 @@ def eval_command(
     ] = False,
     db: Annotated[
         str | None,
-        typer.Option(
-            help="SQLAlchemy URL of the results database (default: HARNESS_DB, else local SQLite)."
-        ),
+        typer.Option(help="SQLAlchemy URL of the results database (default: HARNESS_DB, else local SQLite)."),
     ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
@@ -155,10 +153,16 @@ def results_command(
     run: Annotated[str | None, typer.Option(help="Only this run id.")] = None,
     all_runs: Annotated[bool, typer.Option("--all", help="Include running and failed runs.")] = False,
     output_format: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    samples: Annotated[
+        bool,
+        typer.Option(
+            "--samples", help="With --format json: add every per-document record (for harness gate)."
+        ),
+    ] = False,
     db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the results database.")] = None,
 ) -> None:
     """List stored results."""
-    from db.queries import list_results
+    from db.queries import list_results, list_samples
     from db.session import make_engine
     from harness.output import console, rows_table, to_csv, to_json
 
@@ -176,8 +180,15 @@ def results_command(
         "signature",
         "note",
     ]
+    if samples and output_format is not Format.json:
+        _fail(HarnessError("--samples needs --format json"))
     if output_format is Format.json:
-        typer.echo(to_json([asdict(r) for r in rows]))
+        payload: dict[str, list[dict]] = {"results": [asdict(r) for r in rows]}
+        if samples:
+            engine = make_engine(db)
+            runs = sorted({r.run_id for r in rows})
+            payload["samples"] = [asdict(s) for run_id in runs for s in list_samples(engine, run_id, task)]
+        typer.echo(to_json(payload))
     elif output_format is Format.csv:
         typer.echo(to_csv(rows, columns), nl=False)
     else:
@@ -186,6 +197,78 @@ def results_command(
                 rows, ["run_id", "model", "task", "metric", "value", "stderr", "n", "status"], "results"
             )
         )
+
+
+class GateFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command("gate")
+def gate_command(
+    baseline: Annotated[
+        str, typer.Option(help="Run id, model[@step] in the database, or a results JSON file.")
+    ],
+    candidate: Annotated[
+        str, typer.Option(help="Run id, model[@step] in the database, or a results JSON file.")
+    ],
+    tasks: Annotated[
+        str | None, typer.Option(help="Comma-separated tasks to gate (default: all baseline tasks).")
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="Metric to gate (default: each task's primary, chrf++ for FLORES).")
+    ] = None,
+    max_drop: Annotated[
+        float, typer.Option(help="Largest drop tolerated, in the metric's units.", min=0)
+    ] = 0.0,
+    alpha: Annotated[
+        float, typer.Option(help="Significance level after Holm's correction.", min=0, max=1)
+    ] = 0.05,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.", min=100)] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 12345,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Also fail when any document's output changed.")
+    ] = False,
+    output_format: Annotated[
+        GateFormat, typer.Option("--format", help="text, markdown or json.")
+    ] = GateFormat.text,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the results database.")] = None,
+) -> None:
+    """Fail (exit 1) when the candidate scores worse than the baseline beyond noise; exit 2 when
+    the two cannot be compared; exit 0 otherwise."""
+    from harness.gate import compare, load_side
+    from harness.gate_report import print_text, to_markdown
+    from harness.gate_report import to_json as gate_json
+
+    try:
+        report = compare(
+            load_side(baseline, db),
+            load_side(candidate, db),
+            tasks=[t.strip() for t in tasks.split(",") if t.strip()] if tasks else None,
+            metric=metric,
+            max_drop=max_drop,
+            alpha=alpha,
+            resamples=resamples,
+            seed=seed,
+            strict=strict,
+        )
+    except HarnessError as exc:
+        if output_format is GateFormat.json:
+            from harness.output import to_json
+
+            typer.echo(to_json({"pass": False, "cannot_compare": str(exc)}))
+        _fail(exc)
+        return
+    if output_format is GateFormat.json:
+        from harness.output import to_json
+
+        typer.echo(to_json(gate_json(report)))
+    elif output_format is GateFormat.markdown:
+        typer.echo(to_markdown(report))
+    else:
+        print_text(report)
+    raise typer.Exit(1 if report.regressed else 0)
 
 
 @data_app.command("fetch")

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from harness.errors import HarnessError
 from harness.metrics import spm
+from harness.stats import bootstrap_counts
 
 MetricName = Literal["chrf++", "bleu", "spbleu"]
 MT_METRICS: tuple[MetricName, ...] = ("chrf++", "bleu", "spbleu")
@@ -98,9 +99,7 @@ def corpus_score(
     metric = make_metric(name, target_lang)
     value = float(metric.corpus_score(list(hyps), [list(refs)]).score)
     stats = np.asarray(metric._extract_corpus_statistics(list(hyps), [list(refs)]), dtype=np.float64)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    counts = rng.multinomial(len(hyps), np.full(len(hyps), 1.0 / len(hyps)), size=resamples)
-    sums = counts.astype(np.float64) @ stats
+    sums = bootstrap_counts(len(hyps), resamples, BOOTSTRAP_SEED) @ stats
     scores = [metric._compute_score_from_stats(row.astype(np.int64).tolist()).score for row in sums]
     return CorpusScore(name, value, float(np.std(scores, ddof=1)), len(hyps), _signature(name, metric))
 

@@ -59,7 +59,7 @@ def test_eval_stores_scores_and_samples(tiny_model: Path) -> None:
     assert json.loads(fingerprint)["versions"]["lm_eval"] == "0.4.13"
 
     # `harness results` shows the same rows.
-    stored = json.loads(run_harness("results", "--format", "json", check=True).stdout)
+    stored = json.loads(run_harness("results", "--format", "json", check=True).stdout)["results"]
     assert {(r["task"], r["metric"], r["value"]) for r in stored} == {
         (r["task"], r["metric"], r["value"]) for r in payload["results"]
     }

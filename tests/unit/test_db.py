@@ -66,7 +66,16 @@ def test_results_command_formats(db_url: str) -> None:
     store.store_task(factory, run_id, _outcome("flores_eng_Latn-lin_Latn", 10.0))
     store.finish_run(factory, run_id, "complete")
     as_json = json.loads(run_harness("results", "--db", db_url, "--format", "json", check=True).stdout)
-    assert as_json[0]["value"] == 10.0 and as_json[0]["run_id"] == run_id
+    assert as_json["results"][0]["value"] == 10.0 and as_json["results"][0]["run_id"] == run_id
+    assert "samples" not in as_json
+    with_samples = json.loads(
+        run_harness("results", "--db", db_url, "--format", "json", "--samples", check=True).stdout
+    )
+    assert [(s["doc_id"], s["doc_hash"], s["output"]) for s in with_samples["samples"]] == [
+        (0, "d0", "o"),
+        (1, "d1", "o"),
+    ]
+    assert run_harness("results", "--db", db_url, "--samples").returncode == 2
     as_csv = run_harness("results", "--db", db_url, "--format", "csv", "--task", "nope", check=True).stdout
     assert as_csv.splitlines() == [
         "run_id,model,task,metric,value,stderr,n,status,finished_at,signature,note"

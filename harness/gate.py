@@ -1,0 +1,220 @@
+"""`harness gate`: does a candidate run score worse than a baseline, beyond noise?
+
+Both sides are loaded into the same shape, whether from the database (a run id, or
+`model[@step]`) or from a file written by `harness results --format json --samples`.
+Documents are paired on their hash. Corpus metrics (chrF++, BLEU, spBLEU) are compared with a
+paired bootstrap over sacrebleu's sentence statistics; per-document metrics with a paired
+bootstrap of the mean. A task fails when its drop exceeds `max_drop` and is significant at
+`alpha` after Holm's correction over the tasks compared.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.stats import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    PairedResult,
+    holm,
+    paired_bootstrap_corpus,
+    paired_bootstrap_mean,
+)
+
+CORPUS_METRICS = ("chrf++", "bleu", "spbleu")
+PRIMARY_METRIC = {"flores": "chrf++"}
+
+
+class CannotCompare(HarnessError):
+    """The two sides differ in what was measured; exit code 2."""
+
+
+@dataclass
+class TaskSide:
+    version: str
+    task_hash: str
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """metric -> {"value", "signature"}"""
+    samples: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """doc hash -> {"doc_id", "target", "output", "scores"}"""
+
+
+@dataclass
+class Side:
+    label: str
+    tasks: dict[str, TaskSide]
+
+
+@dataclass(frozen=True)
+class TaskVerdict:
+    task: str
+    metric: str
+    result: PairedResult
+    p_holm: float
+    failed: bool
+    changed_outputs: int
+
+
+@dataclass(frozen=True)
+class GateReport:
+    baseline: str
+    candidate: str
+    metric_note: str
+    max_drop: float
+    alpha: float
+    verdicts: list[TaskVerdict]
+    strict: bool
+
+    @property
+    def regressed(self) -> bool:
+        return any(v.failed for v in self.verdicts) or (
+            self.strict and any(v.changed_outputs for v in self.verdicts)
+        )
+
+
+def side_from_rows(label: str, results: list[dict[str, Any]], samples: list[dict[str, Any]]) -> Side:
+    runs = {r["run_id"] for r in results}
+    if len(runs) != 1:
+        raise CannotCompare(f"{label}: holds {len(runs)} runs; a reference must name exactly one")
+    tasks: dict[str, TaskSide] = {}
+    for r in results:
+        side = tasks.setdefault(r["task"], TaskSide(r["task_version"], r["task_hash"]))
+        side.metrics[r["metric"]] = {"value": r["value"], "signature": r["signature"]}
+    for s in samples:
+        if s["task"] not in tasks:
+            continue
+        if s["doc_hash"] in tasks[s["task"]].samples:
+            raise CannotCompare(f"{label}: {s['task']} has two samples with document hash {s['doc_hash']}")
+        tasks[s["task"]].samples[s["doc_hash"]] = s
+    return Side(f"{label} (run {next(iter(runs))[:8]})", tasks)
+
+
+def load_side(ref: str, db_url: str | None) -> Side:
+    """A results file, a run id (or prefix), or `model[@step]` in the database."""
+    path = Path(ref)
+    if path.is_file():
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            return side_from_rows(path.name, payload["results"], payload.get("samples", []))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise CannotCompare(
+                f"{path}: not a file written by `harness results --format json --samples` ({exc})"
+            ) from exc
+    from dataclasses import asdict
+
+    from db.queries import find_run, list_results, list_samples
+    from db.session import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        run_id = find_run(engine, ref)
+    except ValueError as exc:
+        raise CannotCompare(f"{ref!r}: the step after @ must be a whole number") from exc
+    if run_id is None:
+        raise CannotCompare(
+            f"{ref!r} is neither a file, a run id, nor a model with a complete run in the database"
+        )
+    results = [asdict(r) for r in list_results(engine, run_id=run_id, include_incomplete=True)]
+    return side_from_rows(ref, results, [asdict(s) for s in list_samples(engine, run_id)])
+
+
+def primary_metric(task: str) -> str:
+    return PRIMARY_METRIC.get(task.split("_", 1)[0], "acc")
+
+
+def _corpus_test(
+    metric: str, task: str, pairs: list[tuple[dict, dict]], resamples: int, seed: int
+) -> PairedResult:
+    from harness.metrics.mt import make_metric
+
+    scorer = make_metric(metric, task.rsplit("-", 1)[-1])  # type: ignore[arg-type]
+    refs = [[b["target"] for b, _ in pairs]]
+    base = np.asarray(
+        scorer._extract_corpus_statistics([b["output"] for b, _ in pairs], refs), dtype=np.float64
+    )
+    cand = np.asarray(
+        scorer._extract_corpus_statistics([c["output"] for _, c in pairs], refs), dtype=np.float64
+    )
+    return paired_bootstrap_corpus(
+        base, cand, lambda stats: float(scorer._compute_score_from_stats(stats).score), resamples, seed
+    )
+
+
+def _pairs(task: str, base: TaskSide, cand: TaskSide) -> list[tuple[dict, dict]]:
+    if not base.samples or not cand.samples:
+        raise CannotCompare(
+            f"{task}: no per-document samples on the {'baseline' if not base.samples else 'candidate'} side"
+        )
+    only_base = base.samples.keys() - cand.samples.keys()
+    only_cand = cand.samples.keys() - base.samples.keys()
+    if only_base or only_cand:
+        raise CannotCompare(
+            f"{task}: documents differ ({len(only_base)} only in the baseline, "
+            f"{len(only_cand)} only in the candidate)"
+        )
+    pairs = [
+        (base.samples[h], cand.samples[h])
+        for h in sorted(base.samples, key=lambda h: base.samples[h]["doc_id"])
+    ]
+    for b, c in pairs:
+        if b["target"] != c["target"]:
+            raise CannotCompare(f"{task}: document {b['doc_id']} has different references on the two sides")
+    return pairs
+
+
+def compare(
+    baseline: Side,
+    candidate: Side,
+    tasks: list[str] | None = None,
+    metric: str | None = None,
+    max_drop: float = 0.0,
+    alpha: float = 0.05,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    strict: bool = False,
+) -> GateReport:
+    names = tasks or sorted(baseline.tasks)
+    missing = [(t, s.label) for t in names for s in (baseline, candidate) if t not in s.tasks]
+    if missing:
+        raise CannotCompare("; ".join(f"task {t} missing from {label}" for t, label in missing))
+    results: list[tuple[str, str, PairedResult, int]] = []
+    for task in names:
+        base, cand = baseline.tasks[task], candidate.tasks[task]
+        if (base.version, base.task_hash) != (cand.version, cand.task_hash):
+            raise CannotCompare(
+                f"{task}: task differs (version {base.version} vs {cand.version}, "
+                f"hash {base.task_hash[:12]} vs {cand.task_hash[:12]}); the scores measure different things"
+            )
+        name = metric or primary_metric(task)
+        if name not in base.metrics or name not in cand.metrics:
+            raise CannotCompare(f"{task}: metric {name} not stored on both sides")
+        if base.metrics[name]["signature"] != cand.metrics[name]["signature"]:
+            raise CannotCompare(
+                f"{task} {name}: signatures differ "
+                f"({base.metrics[name]['signature']} vs {cand.metrics[name]['signature']})"
+            )
+        pairs = _pairs(task, base, cand)
+        changed = sum(b["output"] != c["output"] for b, c in pairs)
+        if name in CORPUS_METRICS:
+            result = _corpus_test(name, task, pairs, resamples, seed)
+        else:
+            missing_scores = [
+                b["doc_id"] for b, c in pairs if name not in b["scores"] or name not in c["scores"]
+            ]
+            if missing_scores:
+                raise CannotCompare(f"{task}: document {missing_scores[0]} has no per-document {name} score")
+            result = paired_bootstrap_mean(
+                [b["scores"][name] for b, _ in pairs], [c["scores"][name] for _, c in pairs], resamples, seed
+            )
+        results.append((task, name, result, changed))
+    adjusted = holm([r.p_value for _, _, r, _ in results])
+    verdicts = [
+        TaskVerdict(task, name, r, p, failed=(-r.delta > max_drop and p < alpha), changed_outputs=changed)
+        for (task, name, r, changed), p in zip(results, adjusted, strict=True)
+    ]
+    note = metric or "primary metric per task"
+    return GateReport(baseline.label, candidate.label, note, max_drop, alpha, verdicts, strict)

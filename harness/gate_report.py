@@ -1,0 +1,108 @@
+"""The gate's report: a terminal table, Markdown for `$GITHUB_STEP_SUMMARY`, or JSON."""
+
+from dataclasses import asdict
+from typing import Any
+
+from harness.gate import GateReport, TaskVerdict
+
+HEADER = ("task", "metric", "baseline", "candidate", "delta", "95% CI", "p", "p (Holm)", "changed", "verdict")
+
+
+def _verdict(v: TaskVerdict, strict: bool) -> str:
+    if v.failed:
+        return "REGRESSION"
+    if strict and v.changed_outputs:
+        return "CHANGED"
+    return "ok"
+
+
+def _cells(v: TaskVerdict, strict: bool) -> list[str]:
+    r = v.result
+    return [
+        v.task,
+        v.metric,
+        f"{r.baseline:.4g}",
+        f"{r.candidate:.4g}",
+        f"{r.delta:+.4g}",
+        f"[{r.ci_low:+.4g}, {r.ci_high:+.4g}]",
+        f"{r.p_value:.4f}",
+        f"{v.p_holm:.4f}",
+        f"{v.changed_outputs}/{r.n}",
+        _verdict(v, strict),
+    ]
+
+
+def summary(report: GateReport) -> str:
+    failed = [v.task for v in report.verdicts if v.failed]
+    changed = [v.task for v in report.verdicts if v.changed_outputs]
+    if failed:
+        return f"REGRESSION in {len(failed)} of {len(report.verdicts)} tasks: {', '.join(failed)}"
+    if report.strict and changed:
+        return f"CHANGED outputs in {len(changed)} of {len(report.verdicts)} tasks: {', '.join(changed)}"
+    return f"PASS: no significant drop larger than {report.max_drop:g} in {len(report.verdicts)} tasks"
+
+
+def rule(report: GateReport) -> str:
+    return (
+        f"A task fails when candidate − baseline < −{report.max_drop:g} and the paired-bootstrap p-value, "
+        f"Holm-adjusted over {len(report.verdicts)} tasks, is below {report.alpha:g}"
+        + (" (--strict: any changed output fails too)." if report.strict else ".")
+    )
+
+
+def to_markdown(report: GateReport) -> str:
+    lines = [
+        f"### harness gate: {summary(report)}",
+        "",
+        f"Baseline **{report.baseline}**, candidate **{report.candidate}**, metric: {report.metric_note}.",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "|".join("---" if i < 2 else "---:" for i in range(len(HEADER))) + "|",
+    ]
+    for v in report.verdicts:
+        cells = _cells(v, report.strict)
+        cells[-1] = f"**{cells[-1]}**" if cells[-1] != "ok" else cells[-1]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", rule(report), ""]
+    return "\n".join(lines)
+
+
+def to_json(report: GateReport) -> dict[str, Any]:
+    return {
+        "pass": not report.regressed,
+        "summary": summary(report),
+        "baseline": report.baseline,
+        "candidate": report.candidate,
+        "max_drop": report.max_drop,
+        "alpha": report.alpha,
+        "strict": report.strict,
+        "tasks": [
+            {
+                "task": v.task,
+                "metric": v.metric,
+                **asdict(v.result),
+                "p_holm": v.p_holm,
+                "failed": v.failed,
+                "changed_outputs": v.changed_outputs,
+            }
+            for v in report.verdicts
+        ],
+    }
+
+
+def print_text(report: GateReport) -> None:
+    from rich.table import Table
+
+    from harness.output import console
+
+    table = Table(title=f"baseline {report.baseline}  vs  candidate {report.candidate}")
+    for i, column in enumerate(HEADER):
+        table.add_column(column, justify="left" if i < 2 else "right", no_wrap=i < 2)
+    for v in report.verdicts:
+        cells = _cells(v, report.strict)
+        style = "bold red" if cells[-1] != "ok" else None
+        table.add_row(*cells, style=style)
+    out = console()
+    out.print(table)
+    out.print(rule(report), soft_wrap=True)
+    out.print(("[bold red]" if report.regressed else "[bold green]") + summary(report), soft_wrap=True)
