@@ -86,6 +86,9 @@ def eval_command(
             help="Folder with the data sets (flores200/ ...); default HARNESS_DATA_DIR, then the cache."
         ),
     ] = None,
+    split: Annotated[
+        str | None, typer.Option(help="Evaluation split where a family offers one (XNLI: validation|test).")
+    ] = None,
     bundled_sample: Annotated[
         bool,
         typer.Option(
@@ -122,6 +125,7 @@ def eval_command(
         dtype=dtype,
         data_dir=data_dir,
         bundled_sample=bundled_sample,
+        split=split,
         db_url=db,
     )
     err = console(stderr=True)
@@ -294,22 +298,38 @@ def data_fetch(
 
 @tasks_app.command("list")
 def tasks_list(
+    family: Annotated[str | None, typer.Option(help="Only this family (flores, xnli, afrixnli).")] = None,
     group: Annotated[
-        str | None, typer.Option(help="Only the members of this group, e.g. flores_lin.")
+        str | None, typer.Option(help="List the members of this group, e.g. flores_lin.")
+    ] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Data folder, for families whose tasks come from the data.")
     ] = None,
 ) -> None:
-    """List groups and their tasks."""
-    from tasks.registry import groups
+    """List task families, their groups and task counts (or one group's tasks)."""
+    from harness import data
+    from tasks.registry import FAMILIES
+    from tasks.registry import family as get_family
 
-    known = groups()
+    if family and family not in FAMILIES:
+        _fail(HarnessError(f"--family: unknown family {family!r}; known: {', '.join(FAMILIES)}"))
+    for name in [family] if family else list(FAMILIES):
+        fam = get_family(name)
+        try:
+            groups = fam.groups(data.resolve(fam.data_set, data_dir) if fam.discovered else None)
+        except HarnessError as exc:
+            typer.echo(f"{name}\t(tasks come from the data: {exc})")
+            continue
+        if group:
+            if group in groups:
+                for task in groups[group]:
+                    typer.echo(task)
+                return
+            continue
+        for group_name, members in groups.items():
+            typer.echo(f"{group_name}\t{len(members)} tasks")
     if group:
-        if group not in known:
-            _fail(HarnessError(f"--group: unknown group {group!r}"))
-        for name in known[group]:
-            typer.echo(name)
-        return
-    for name, members in known.items():
-        typer.echo(f"{name}\t{len(members)} tasks")
+        _fail(HarnessError(f"--group: unknown group {group!r}"))
 
 
 def main() -> None:

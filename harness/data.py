@@ -29,6 +29,9 @@ class DatasetSource:
     """The folder inside the archive that becomes `<data root>/<name>`."""
     required: tuple[str, ...]
     """Paths that must exist inside it for the data set to count as present."""
+    hf_dataset: str | None = None
+    """Hugging Face dataset id, for data sets fetched from the hub (one config per language)."""
+    hf_configs: tuple[str, ...] = ()
 
 
 SOURCES: dict[str, DatasetSource] = {
@@ -38,6 +41,43 @@ SOURCES: dict[str, DatasetSource] = {
         sha256="b8b0b76783024b85797e5cc75064eb83fc5288b41e9654dabc7be6ae944011f6",
         archive_root="flores200_dataset",
         required=("dev/eng_Latn.dev", "devtest/eng_Latn.devtest"),
+    ),
+    "xnli": DatasetSource(
+        name="xnli",
+        url="",
+        sha256="",
+        archive_root="",
+        required=("en/test.jsonl", "en/validation.jsonl"),
+        hf_dataset="facebook/xnli",
+        hf_configs=("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh"),
+    ),
+    "afrixnli": DatasetSource(
+        name="afrixnli",
+        url="",
+        sha256="",
+        archive_root="",
+        required=(),
+        hf_dataset="masakhane/afrixnli",
+        hf_configs=(
+            "amh",
+            "eng",
+            "ewe",
+            "fra",
+            "hau",
+            "ibo",
+            "kin",
+            "lin",
+            "lug",
+            "orm",
+            "sna",
+            "sot",
+            "swa",
+            "twi",
+            "wol",
+            "xho",
+            "yor",
+            "zul",
+        ),
     ),
 }
 
@@ -56,11 +96,13 @@ def resolve(name: str, data_dir: str | Path | None = None) -> Path:
     origin = "--data-dir" if data_dir is not None else "HARNESS_DATA_DIR"
     root = Path(explicit).expanduser() if explicit else fetched_root()
     folder = root / name
-    missing = [p for p in source.required if not (folder / p).is_file()]
+    missing = [str(folder / p) for p in source.required if not (folder / p).is_file()]
+    if not source.required and not any(folder.glob("*/*.jsonl")):
+        missing = [f"{folder}/<lang>/test.jsonl"]
     if missing:
         where = f"{origin}={explicit}" if explicit else "the harness cache"
         raise HarnessError(
-            f"{name} data not found: expected {folder / missing[0]} ({where}). "
+            f"{name} data not found: expected {missing[0]} ({where}). "
             f"Run `harness data fetch {name}` to download it into {fetched_root()}, "
             f"or pass --data-dir with a folder that contains {name}/ in the official layout."
         )
@@ -98,6 +140,8 @@ def fetch(
     source = SOURCES[name]
     dest_root = dest_root or fetched_root()
     dest_root.mkdir(parents=True, exist_ok=True)
+    if source.hf_dataset:
+        return _fetch_hf(source, dest_root)
     with tempfile.TemporaryDirectory(dir=dest_root, prefix=f".{name}-") as tmp:
         archive = Path(tmp) / "archive.tar.gz"
         try:
@@ -133,4 +177,27 @@ def bundled_sample_root() -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists():
                 Path(tmp).joinpath("sample").rename(target)
+    return target
+
+
+def _fetch_hf(source: DatasetSource, dest_root: Path) -> Path:
+    """Export each language config of a hub dataset to `<lang>/<split>.jsonl` (our layout)."""
+    import datasets
+
+    assert source.hf_dataset is not None
+    with tempfile.TemporaryDirectory(dir=dest_root, prefix=f".{source.name}-") as tmp:
+        for config in source.hf_configs:
+            try:
+                splits = datasets.load_dataset(source.hf_dataset, config)
+            except Exception as exc:  # the hub's errors vary: network, auth, missing config
+                raise HarnessError(f"could not download {source.hf_dataset} ({config}): {exc}") from exc
+            for split in ("validation", "test"):
+                if split in splits:
+                    (Path(tmp) / config).mkdir(parents=True, exist_ok=True)
+                    splits[split].to_json(Path(tmp) / config / f"{split}.jsonl", force_ascii=False)
+        target = dest_root / source.name
+        if target.exists():
+            shutil.rmtree(target)
+        Path(tmp).rename(target)
+        Path(tmp).mkdir()  # TemporaryDirectory removes it on exit
     return target

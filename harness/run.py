@@ -10,24 +10,25 @@ from typing import Any
 from harness import __version__
 from harness.errors import HarnessError
 from harness.metrics import spm
-from harness.metrics.mt import MT_METRICS, corpus_score, sentence_chrfpp
-from harness.specs import EvalConfig, MetricResult, RunResult, SampleRecord, TaskOutcome
+from harness.specs import EvalConfig, MetricResult, RunResult, TaskOutcome
 from tasks import registry
+from tasks.base import TaskFamily, TaskOptions
 
 log = logging.getLogger(__name__)
 
-# What lm-eval's aggregation and ours may differ by (both are the same sacrebleu call).
-_AGREEMENT = 1e-9
 
-
-def data_roots(config: EvalConfig, task_names: list[str]) -> dict[str, Path]:
+def root_resolver(config: EvalConfig) -> Callable[[str], Path]:
+    """Data set name -> folder, from --bundled-sample, --data-dir/HARNESS_DATA_DIR or the cache."""
     from harness import data
 
-    needed = registry.data_sets_needed(task_names)
-    if config.bundled_sample:
-        root = data.bundled_sample_root()
-        return {name: root / name for name in needed}
-    return {name: data.resolve(name, config.data_dir) for name in needed}
+    def resolve(name: str) -> Path:
+        if config.bundled_sample:
+            if name != "flores200":
+                raise HarnessError(f"--bundled-sample holds FLORES-200 only; {name} needs --data-dir")
+            return data.bundled_sample_root() / name
+        return data.resolve(name, config.data_dir)
+
+    return resolve
 
 
 def _version(package: str) -> str:
@@ -51,38 +52,21 @@ def fingerprint(config: EvalConfig, device: str, dtype: str, spm_status: spm.Spm
         "num_fewshot": config.num_fewshot,
         "fewshot_seed": config.fewshot_seed,
         "limit": config.limit,
+        "split": config.split,
         "data": "bundled-sample" if config.bundled_sample else (config.data_dir or "default"),
         "flores200_spm_sha256": spm_status.sha256,
     }
 
 
-def _samples(task: str, logged: list[dict[str, Any]]) -> tuple[list[SampleRecord], list[str], list[str]]:
-    refs = [s["chrf++"][0] for s in logged]
-    hyps = [s["chrf++"][1] for s in logged]
-    sentence = sentence_chrfpp(hyps, refs)
-    records = [
-        SampleRecord(
-            doc_id=int(s["doc_id"]),
-            doc_hash=s["doc_hash"],
-            prompt=s["arguments"][0][0],
-            target=ref,
-            output=hyp,
-            scores={"chrf++": score},
-        )
-        for s, ref, hyp, score in zip(logged, refs, hyps, sentence, strict=True)
-    ]
-    return sorted(records, key=lambda r: r.doc_id), refs, hyps
-
-
 def run_task(
-    lm: Any, name: str, roots: dict[str, Path], config: EvalConfig, with_spbleu: bool
+    lm: Any, name: str, fam: TaskFamily, root: Path, config: EvalConfig, options: TaskOptions
 ) -> TaskOutcome:
-    """Evaluate one task through lm-eval and score it; checks lm-eval's aggregate against ours."""
+    """Evaluate one task through lm-eval's evaluator and score it with its family's rules."""
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
-    info = registry.task_info(name, roots)
-    task_config = registry.lm_eval_config(name, roots, with_spbleu=with_spbleu)
+    info = fam.task_info(name, root, options)
+    task_config = fam.lm_eval_config(name, root, options)
     if config.num_fewshot is not None:
         # Set in the config itself: lm-eval ignores its num_fewshot argument for tasks whose default is 0.
         task_config["num_fewshot"] = config.num_fewshot
@@ -97,21 +81,7 @@ def run_task(
     )
     if output is None:
         raise HarnessError(f"{name}: lm-eval returned no results")
-    logged = output["samples"][name]
-    samples, refs, hyps = _samples(name, logged)
-    target_lang = name.rsplit("-", 1)[1]
-    metrics = []
-    for metric in MT_METRICS:
-        score = corpus_score(metric, hyps, refs, target_lang)
-        engine_value = output["results"][name].get(f"{metric},none")
-        if score.value is not None and abs(float(engine_value) - score.value) > _AGREEMENT:
-            raise HarnessError(f"{name} {metric}: lm-eval aggregated {engine_value}, harness {score.value}")
-        metrics.append(
-            MetricResult(name, metric, score.value, score.stderr, score.n, score.signature, score.note)
-        )
-    return TaskOutcome(
-        task=name, version=info.version, task_hash=info.task_hash, metrics=metrics, samples=samples
-    )
+    return fam.collect(name, output, info)
 
 
 def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None = None) -> RunResult:
@@ -121,11 +91,13 @@ def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None
     from harness.backends.hf import load_hf, pick_device, pick_dtype
     from harness.models import resolve_model
 
-    task_names = registry.expand(config.tasks)
-    roots = data_roots(config, task_names)
-    for name in task_names:  # fail on missing files before loading a model
-        registry.task_info(name, roots)
+    resolve = root_resolver(config)
+    tasks = registry.expand(config.tasks, resolve)
     spm_status = spm.spm_status()
+    options = TaskOptions(split=config.split, with_spbleu=spm_status.available)
+    roots = {fam.data_set: resolve(fam.data_set) for _, fam in tasks}
+    for name, fam in tasks:  # fail on missing or bad files before loading a model
+        fam.task_info(name, roots[fam.data_set], options)
     spec = resolve_model(config.model)
     device = pick_device(config.device)
     dtype = pick_dtype(config.dtype, device)
@@ -136,10 +108,10 @@ def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None
     )
     results: list[MetricResult] = []
     try:
-        for index, name in enumerate(task_names):
+        for index, (name, fam) in enumerate(tasks):
             if on_task:
-                on_task(name, index, len(task_names))
-            outcome = run_task(lm, name, roots, config, spm_status.available)
+                on_task(name, index, len(tasks))
+            outcome = run_task(lm, name, fam, roots[fam.data_set], config, options)
             store.store_task(factory, run_id, outcome)
             results.extend(outcome.metrics)
     except BaseException as exc:

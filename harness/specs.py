@@ -27,6 +27,8 @@ class EvalConfig:
     """Use the small FLORES-200 sample shipped with the package instead of `data_dir`."""
     db_url: str | None = None
     fewshot_seed: int = 1234
+    split: str | None = None
+    """Evaluation split for families that offer one (XNLI: validation or test); None: the default."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class SampleRecord:
     prompt: str
     target: str
     output: str
-    scores: dict[str, float]
+    scores: dict[str, Any]
+    """Per-document metrics (numbers) and details such as each choice's loglikelihood."""
 
 
 @dataclass

@@ -5,8 +5,6 @@ few-shot examples from dev, greedy decoding stopping at a newline. Groups: `flor
 (both directions for every script of that language) and `flores` (all 408 directions).
 """
 
-import hashlib
-import json
 from collections.abc import Sequence
 from functools import lru_cache, partial
 from pathlib import Path
@@ -15,6 +13,8 @@ from typing import Any
 import yaml
 
 from harness.errors import HarnessError
+from harness.specs import MetricResult, SampleRecord, TaskOutcome
+from tasks.base import TaskInfo, TaskOptions, content_hash
 from tasks.flores.languages import FLORES_LANGUAGES
 
 PIVOT = "eng_Latn"
@@ -141,7 +141,7 @@ def task_hash(src: str, tgt: str, data_root: Path) -> tuple[str, dict[str, str]]
         "config": base_config(),
         "data": checksums,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest(), checksums
+    return content_hash(payload), checksums
 
 
 def lm_eval_config(name: str, data_root: Path, with_spbleu: bool) -> dict[str, Any]:
@@ -165,3 +165,61 @@ def lm_eval_config(name: str, data_root: Path, with_spbleu: bool) -> dict[str, A
         ],
     )
     return config
+
+
+def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
+    """Corpus scores with signatures and stderr, and one record per sentence with its chrF++;
+    lm-eval's own aggregate must equal ours (both are the same sacrebleu call)."""
+    from harness.metrics.mt import MT_METRICS, corpus_score, sentence_chrfpp
+
+    logged = output["samples"][name]
+    refs = [s["chrf++"][0] for s in logged]
+    hyps = [s["chrf++"][1] for s in logged]
+    samples = [
+        SampleRecord(
+            doc_id=int(s["doc_id"]),
+            doc_hash=s["doc_hash"],
+            prompt=s["arguments"][0][0],
+            target=ref,
+            output=hyp,
+            scores={"chrf++": score},
+        )
+        for s, ref, hyp, score in zip(logged, refs, hyps, sentence_chrfpp(hyps, refs), strict=True)
+    ]
+    target_lang = name.rsplit("-", 1)[1]
+    metrics = []
+    for metric in MT_METRICS:
+        score = corpus_score(metric, hyps, refs, target_lang)
+        engine_value = output["results"][name].get(f"{metric},none")
+        if score.value is not None and abs(float(engine_value) - score.value) > 1e-9:
+            raise HarnessError(f"{name} {metric}: lm-eval aggregated {engine_value}, harness {score.value}")
+        metrics.append(
+            MetricResult(name, metric, score.value, score.stderr, score.n, score.signature, score.note)
+        )
+    return TaskOutcome(name, info.version, info.task_hash, metrics, sorted(samples, key=lambda r: r.doc_id))
+
+
+class Flores:
+    """The FLORES-200 family (see the module docstring)."""
+
+    name = "flores"
+    data_set = "flores200"
+    discovered = False
+
+    def groups(self, root: Path | None) -> dict[str, list[str]]:
+        return groups()
+
+    def owns(self, name: str, root: Path | None) -> bool:
+        return parse_name(name) is not None
+
+    def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
+        parsed = parse_name(name)
+        assert parsed is not None, name
+        digest, files = task_hash(*parsed, root)
+        return TaskInfo(name, self.name, PROMPT_VERSION, digest, files, prompt_template(*parsed))
+
+    def lm_eval_config(self, name: str, root: Path, options: TaskOptions) -> dict[str, Any]:
+        return lm_eval_config(name, root, options.with_spbleu)
+
+    def collect(self, name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
+        return collect(name, output, info)

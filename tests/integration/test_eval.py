@@ -152,3 +152,34 @@ def test_every_command_has_help() -> None:
     for command in ([], ["eval"], ["results"], ["data"], ["data", "fetch"], ["tasks"], ["tasks", "list"]):
         result = run_harness(*command, "--help")
         assert result.returncode == 0 and "Usage" in result.stdout, command
+
+
+def test_eval_xnli_and_afrixnli(tiny_model: Path) -> None:
+    result = run_harness(
+        "eval",
+        "--model",
+        str(tiny_model),
+        "--tasks",
+        "xnli_en,afrixnli_lin",
+        "--limit",
+        "6",
+        "--data-dir",
+        str(need_shared_data()),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {(r["task"], r["metric"]): r for r in json.loads(result.stdout)["results"]}
+    assert set(rows) == {("xnli_en", "acc"), ("afrixnli_lin", "acc")}
+    assert all(r["n"] == 6 and 0 <= r["value"] <= 1 for r in rows.values())
+    with sqlite3.connect(_db_path()) as conn:
+        scores = [json.loads(s) for (s,) in conn.execute("select scores from samples where task = 'xnli_en'")]
+    assert len(scores) == 6 and all(len(s["loglikelihoods"]) == 3 for s in scores)
+    assert all(s["acc"] == float(s["pred"] == s["gold"]) for s in scores)
+
+
+def test_tasks_list_shows_families() -> None:
+    listing = run_harness("tasks", "list", "--data-dir", str(need_shared_data()), check=True).stdout
+    for line in ("flores\t408 tasks", "xnli\t16 tasks", "afrixnli\t15 tasks"):
+        assert line in listing
+    members = run_harness("tasks", "list", "--group", "flores_lin", check=True).stdout.split()
+    assert members == ["flores_eng_Latn-lin_Latn", "flores_lin_Latn-eng_Latn"]

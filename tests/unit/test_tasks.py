@@ -8,7 +8,7 @@ from harness.errors import HarnessError
 from tasks import registry
 from tasks.flores import task as flores
 from tasks.flores.languages import FLORES_LANGUAGES
-from tests.conftest import need_shared_data
+from tests.conftest import SHARED_DATA, need_shared_data
 
 
 def test_every_flores_language_has_both_directions() -> None:
@@ -23,18 +23,26 @@ def test_language_codes_match_the_data_files() -> None:
     assert {p.name.removesuffix(".dev") for p in dev.glob("*.dev")} == set(FLORES_LANGUAGES)
 
 
+def expand(names: list[str]) -> list[str]:
+    from harness.data import resolve
+
+    return [name for name, _ in registry.expand(names, lambda data_set: resolve(data_set, SHARED_DATA))]
+
+
 def test_groups_by_iso_code() -> None:
-    assert registry.expand(["flores_lin"]) == ["flores_eng_Latn-lin_Latn", "flores_lin_Latn-eng_Latn"]
+    assert expand(["flores_lin"]) == ["flores_eng_Latn-lin_Latn", "flores_lin_Latn-eng_Latn"]
     # A language written in two scripts gets all four directions.
-    assert len(registry.expand(["flores_ace"])) == 4
-    assert len(registry.expand(["flores"])) == 408
+    assert len(expand(["flores_ace"])) == 4
+    assert len(expand(["flores"])) == 408
     # Repeats are dropped, order kept.
-    assert registry.expand(["flores_eng_Latn-lin_Latn", "flores_lin"]) == registry.expand(["flores_lin"])
+    assert expand(["flores_eng_Latn-lin_Latn", "flores_lin"]) == expand(["flores_lin"])
 
 
 def test_unknown_task_suggests_close_names() -> None:
     with pytest.raises(HarnessError, match="did you mean.*flores_lin"):
-        registry.expand(["flores_lni"])
+        expand(["flores_lni"])
+    with pytest.raises(HarnessError, match="did you mean.*xnli"):
+        expand(["xnlli"])
 
 
 def test_prompt_is_the_versioned_template() -> None:

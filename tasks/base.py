@@ -1,0 +1,60 @@
+"""What every task family provides to the registry and the runner."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.specs import TaskOutcome
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What is stored with every result of a task."""
+
+    name: str
+    family: str
+    version: str
+    """Prompt/config version string; bumped when a change alters scores."""
+    task_hash: str
+    """SHA-256 over template, config and the checksums of the data files read."""
+    data_files: dict[str, str]
+    """Relative data path -> SHA-256."""
+    prompt_template: str
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    """Choices a user makes per run that change what a task scores."""
+
+    split: str | None = None
+    """Evaluation split for families that offer a choice (XNLI: validation or test)."""
+    with_spbleu: bool = False
+    """Whether the pinned flores200 SentencePiece model is in place."""
+
+
+class TaskFamily(Protocol):
+    """One benchmark family: its names, data, lm-eval configs and scoring."""
+
+    name: str
+    """Family name, also the name of the group of all its tasks."""
+    data_set: str
+    """Folder under the data root (and `harness data fetch` name)."""
+    discovered: bool
+    """True when task names come from the data (so listing them needs it)."""
+
+    def groups(self, root: Path | None) -> dict[str, list[str]]: ...
+
+    def owns(self, name: str, root: Path | None) -> bool: ...
+
+    def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo: ...
+
+    def lm_eval_config(self, name: str, root: Path, options: TaskOptions) -> dict[str, Any]: ...
+
+    def collect(self, name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome: ...
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """SHA-256 of a JSON-serialisable description of a task (template, config, data checksums)."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

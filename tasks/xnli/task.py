@@ -1,0 +1,169 @@
+"""XNLI and AfriXNLI natural language inference, scored by loglikelihood like lm-eval.
+
+- `xnli_<lang>` for the 15 XNLI languages and `ko` (KorNLI): lm-eval's `xnli_<lang>` prompt,
+  the whole sentence pair as each choice (`premise, right? Yes, hypothesis`); accuracy. The
+  split is `test` by default (`--split validation` for lm-eval's own choice).
+- `afrixnli_<lang>` for every language folder present under `afrixnli/`: lm-eval's AfriXNLI
+  `direct/prompt_1` instruction with the labels `entailment`, `neutral`, `contradiction`.
+"""
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.specs import TaskOutcome
+from tasks.base import TaskInfo, TaskOptions, content_hash
+from tasks.choice import collect_choice, read_jsonl
+
+SPLITS = ("validation", "test")
+LABELS = (0, 1, 2)  # entailment, neutral, contradiction
+XNLI_VERSION = "xnli-prompt-v1"
+AFRIXNLI_VERSION = "afrixnli-prompt-v1"
+
+# (question word, entailment, neutral, contradiction): lm-eval's table; `ko` is ours.
+XNLI_WORDS: dict[str, tuple[str, str, str, str]] = {
+    "ar": ("صحيح", "نعم", "لذا", "رقم"),
+    "bg": ("правилно", "да", "така", "не"),
+    "de": ("richtig", "Ja", "Auch", "Nein"),
+    "el": ("σωστός", "Ναί", "Έτσι", "όχι"),
+    "en": ("right", "Yes", "Also", "No"),
+    "es": ("correcto", "Sí", "Asi que", "No"),
+    "fr": ("correct", "Oui", "Aussi", "Non"),
+    "hi": ("सही", "हाँ", "इसलिए", "नहीं"),
+    "ru": ("правильно", "Да", "Так", "Нет"),
+    "sw": ("sahihi", "Ndiyo", "Hivyo", "Hapana"),
+    "th": ("ถูกต้อง", "ใช่", "ดังนั้น", "ไม่"),
+    "tr": ("doğru", "Evet", "Böylece", "Hayır"),
+    "ur": ("صحیح", "جی ہاں", "اس لئے", "نہیں"),
+    "vi": ("đúng", "Vâng", "Vì vậy", "Không"),
+    "zh": ("正确", "是的", "所以", "不是的"),
+    "ko": ("맞지", "예", "또한", "아니요"),
+}
+
+AFRIXNLI_PROMPT = (
+    "Please identify whether the premise entails or contradicts the hypothesis in the following premise "
+    "and hypothesis. The answer should be exact entailment, contradiction, or neutral.\n\n"
+    "Premise: {{premise}}\nHypothesis: {{hypothesis}}\n\nIs it entailment, contradiction, or neutral?"
+)
+AFRIXNLI_CHOICES = ["entailment", "neutral", "contradiction"]
+
+
+def check_row(row: dict[str, Any]) -> str | None:
+    for field in ("premise", "hypothesis"):
+        if not isinstance(row.get(field), str) or not row[field].strip():
+            return f"field {field!r} missing or empty"
+    if row.get("label") not in LABELS:
+        return f"unknown label {row.get('label')!r} (expected 0 entailment, 1 neutral, 2 contradiction)"
+    return None
+
+
+def split_file(root: Path, lang: str, split: str) -> Path:
+    return root / lang / f"{split}.jsonl"
+
+
+def load_nli(data_root: str, lang: str, **_: Any) -> Any:
+    """lm-eval `custom_dataset`: the checked rows of one language, both splits."""
+    import datasets
+
+    splits = {}
+    for split in SPLITS:
+        rows = read_jsonl(split_file(Path(data_root), lang, split), check_row)
+        fields = [{"premise": r["premise"], "hypothesis": r["hypothesis"], "label": r["label"]} for r in rows]
+        splits[split] = datasets.Dataset.from_list(fields)
+    return datasets.DatasetDict(splits)
+
+
+def xnli_choice_template(lang: str) -> str:
+    question, yes, also, no = XNLI_WORDS[lang]
+    return (
+        f'{{{{[premise+", {question}? {yes}, "+hypothesis,premise+", {question}? {also}, "+hypothesis,'
+        f'premise+", {question}? {no}, "+hypothesis]}}}}'
+    )
+
+
+class _Nli:
+    name: str
+    data_set: str
+    discovered: bool
+    version: str
+
+    def languages(self, root: Path | None) -> list[str]:
+        raise NotImplementedError
+
+    def groups(self, root: Path | None) -> dict[str, list[str]]:
+        return {self.name: [f"{self.name}_{lang}" for lang in self.languages(root)]}
+
+    def owns(self, name: str, root: Path | None) -> bool:
+        return name.removeprefix(self.name + "_") in self.languages(root)
+
+    def split(self, options: TaskOptions) -> str:
+        split = options.split or "test"
+        if split not in SPLITS:
+            raise HarnessError(f"--split: {self.name} has {' and '.join(SPLITS)}, not {split!r}")
+        return split
+
+    def lang(self, name: str) -> str:
+        return name.removeprefix(self.name + "_")
+
+    def prompt(self, lang: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
+        from harness.data import sha256_file
+
+        lang, split = self.lang(name), self.split(options)
+        files = {}
+        for part in SPLITS:  # the scored split and the few-shot source
+            path = split_file(root, lang, part)
+            if not path.is_file():
+                raise HarnessError(f"data file missing: {path}")
+            files[f"{lang}/{part}.jsonl"] = sha256_file(path)
+        prompt = self.prompt(lang)
+        digest = content_hash({"version": self.version, "prompt": prompt, "split": split, "data": files})
+        return TaskInfo(name, self.name, self.version, digest, files, str(prompt))
+
+    def lm_eval_config(self, name: str, root: Path, options: TaskOptions) -> dict[str, Any]:
+        lang, split = self.lang(name), self.split(options)
+        return {
+            "task": name,
+            "custom_dataset": partial(load_nli, str(root), lang),
+            "test_split": split,
+            "fewshot_split": "validation",
+            "output_type": "multiple_choice",
+            "doc_to_target": "label",
+            **self.prompt(lang),
+            "metric_list": [{"metric": "acc", "aggregation": "mean", "higher_is_better": True}],
+            "metadata": {"version": 1.0},
+        }
+
+    def collect(self, name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
+        return collect_choice(name, output, info)
+
+
+class Xnli(_Nli):
+    name = "xnli"
+    data_set = "xnli"
+    discovered = False
+    version = XNLI_VERSION
+
+    def languages(self, root: Path | None) -> list[str]:
+        return list(XNLI_WORDS)
+
+    def prompt(self, lang: str) -> dict[str, Any]:
+        return {"doc_to_text": "", "doc_to_choice": xnli_choice_template(lang)}
+
+
+class AfriXnli(_Nli):
+    name = "afrixnli"
+    data_set = "afrixnli"
+    discovered = True
+    version = AFRIXNLI_VERSION
+
+    def languages(self, root: Path | None) -> list[str]:
+        if root is None:
+            return []
+        return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.jsonl")))
+
+    def prompt(self, lang: str) -> dict[str, Any]:
+        return {"doc_to_text": AFRIXNLI_PROMPT, "doc_to_choice": AFRIXNLI_CHOICES}
