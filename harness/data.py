@@ -32,6 +32,10 @@ class DatasetSource:
     hf_dataset: str | None = None
     """Hugging Face dataset id, for data sets fetched from the hub (one config per language)."""
     hf_configs: tuple[str, ...] = ()
+    hf_splits: tuple[str, ...] = ("validation", "test")
+    """Splits exported per config, as `<config>/<split>.jsonl`."""
+    manual: str = ""
+    """For data sets with neither a pinned archive nor a hub id: how to get the official files."""
 
 
 SOURCES: dict[str, DatasetSource] = {
@@ -79,6 +83,32 @@ SOURCES: dict[str, DatasetSource] = {
             "zul",
         ),
     ),
+    "kobest": DatasetSource(
+        name="kobest",
+        url="",
+        sha256="",
+        archive_root="",
+        required=tuple(
+            f"{task}/{split}.jsonl"
+            for task in ("boolq", "copa", "hellaswag", "sentineg", "wic")
+            for split in ("train", "validation", "test")
+        ),
+        hf_dataset="skt/kobest_v1",
+        hf_configs=("boolq", "copa", "hellaswag", "sentineg", "wic"),
+        hf_splits=("train", "validation", "test"),
+    ),
+    "ceval": DatasetSource(
+        name="ceval",
+        url="",
+        sha256="",
+        archive_root="",
+        required=("subject_mapping.json",),
+        manual=(
+            "unzip the official ceval-exam.zip (https://huggingface.co/datasets/ceval/ceval-exam) into "
+            "ceval/ so that it holds val/<subject>_val.csv and dev/<subject>_dev.csv, add "
+            "subject_mapping.json from https://github.com/hkust-nlp/ceval, and pass --data-dir"
+        ),
+    ),
 }
 
 BUNDLED_SAMPLE = Path(__file__).parent / "bundled" / "flores200-sample.tar.gz"
@@ -101,6 +131,10 @@ def resolve(name: str, data_dir: str | Path | None = None) -> Path:
         missing = [f"{folder}/<lang>/test.jsonl"]
     if missing:
         where = f"{origin}={explicit}" if explicit else "the harness cache"
+        if source.manual:
+            raise HarnessError(
+                f"{name} data not found: expected {missing[0]} ({where}). To get it: {source.manual}."
+            )
         raise HarnessError(
             f"{name} data not found: expected {missing[0]} ({where}). "
             f"Run `harness data fetch {name}` to download it into {fetched_root()}, "
@@ -142,6 +176,8 @@ def fetch(
     dest_root.mkdir(parents=True, exist_ok=True)
     if source.hf_dataset:
         return _fetch_hf(source, dest_root)
+    if source.manual:
+        raise HarnessError(f"{name} has no pinned download: {source.manual}")
     with tempfile.TemporaryDirectory(dir=dest_root, prefix=f".{name}-") as tmp:
         archive = Path(tmp) / "archive.tar.gz"
         try:
@@ -191,7 +227,7 @@ def _fetch_hf(source: DatasetSource, dest_root: Path) -> Path:
                 splits = datasets.load_dataset(source.hf_dataset, config)
             except Exception as exc:  # the hub's errors vary: network, auth, missing config
                 raise HarnessError(f"could not download {source.hf_dataset} ({config}): {exc}") from exc
-            for split in ("validation", "test"):
+            for split in source.hf_splits:
                 if split in splits:
                     (Path(tmp) / config).mkdir(parents=True, exist_ok=True)
                     splits[split].to_json(Path(tmp) / config / f"{split}.jsonl", force_ascii=False)

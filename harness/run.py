@@ -2,7 +2,6 @@
 score it, and store it before the next task starts."""
 
 import importlib.metadata
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,6 @@ from harness.metrics import spm
 from harness.specs import EvalConfig, MetricResult, RunResult, TaskOutcome
 from tasks import registry
 from tasks.base import TaskFamily, TaskOptions
-
-log = logging.getLogger(__name__)
 
 
 def root_resolver(config: EvalConfig) -> Callable[[str], Path]:
@@ -95,6 +92,10 @@ def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None
     tasks = registry.expand(config.tasks, resolve)
     spm_status = spm.spm_status()
     options = TaskOptions(split=config.split, with_spbleu=spm_status.available)
+    for _, fam in tasks:
+        if config.split and config.split not in fam.splits:
+            offered = f"offers {', '.join(fam.splits)}" if fam.splits else "scores a fixed split"
+            raise HarnessError(f"--split {config.split}: {fam.name} {offered}")
     roots = {fam.data_set: resolve(fam.data_set) for _, fam in tasks}
     for name, fam in tasks:  # fail on missing or bad files before loading a model
         fam.task_info(name, roots[fam.data_set], options)

@@ -43,6 +43,8 @@ class TaskFamily(Protocol):
     """Folder under the data root (and `harness data fetch` name)."""
     discovered: bool
     """True when task names come from the data (so listing them needs it)."""
+    splits: tuple[str, ...]
+    """Evaluation splits a user may choose with `--split`; empty when the family fixes its split."""
 
     def groups(self, root: Path | None) -> dict[str, list[str]]: ...
 

@@ -16,6 +16,8 @@ FAMILIES: dict[str, str] = {
     "flores": "tasks.flores.task:Flores",
     "xnli": "tasks.xnli.task:Xnli",
     "afrixnli": "tasks.xnli.task:AfriXnli",
+    "kobest": "tasks.kobest.task:Kobest",
+    "ceval": "tasks.ceval.task:Ceval",
 }
 
 RootResolver = Callable[[str], Path]

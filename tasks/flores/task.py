@@ -205,6 +205,7 @@ class Flores:
     name = "flores"
     data_set = "flores200"
     discovered = False
+    splits: tuple[str, ...] = ()
 
     def groups(self, root: Path | None) -> dict[str, list[str]]:
         return groups()

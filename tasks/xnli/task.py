@@ -86,6 +86,7 @@ class _Nli:
     name: str
     data_set: str
     discovered: bool
+    splits: tuple[str, ...] = SPLITS
     version: str
 
     def languages(self, root: Path | None) -> list[str]:

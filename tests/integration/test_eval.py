@@ -144,6 +144,10 @@ def test_bad_flags_exit_nonzero(tiny_model: Path) -> None:
         "eval", "--model", "./no-such-checkpoint", "--tasks", "flores_lin", "--bundled-sample"
     )
     assert wrong_model.returncode == 2 and "no-such-checkpoint" in wrong_model.stderr
+    bad_split = run_harness(
+        "eval", "--model", str(tiny_model), "--tasks", "flores_lin", "--split", "test", "--bundled-sample"
+    )
+    assert bad_split.returncode == 2 and "flores scores a fixed split" in bad_split.stderr
     bad_device = run_harness("eval", "--model", str(tiny_model), "--tasks", "flores_lin", "--device", "tpu")
     assert bad_device.returncode == 2 and "--device" in bad_device.stderr
 

@@ -1,0 +1,1 @@
+"""KoBEST: Korean BoolQ, COPA, HellaSwag, SentiNeg and WiC, as lm-eval prompts them."""
