@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Checkpoint, Model, Run, Sample, TaskResult, utcnow
@@ -32,10 +33,20 @@ def start_run(
     factory: sessionmaker[Session], model_name: str, source: str, kind: str, fingerprint: dict[str, Any]
 ) -> str:
     run_id = str(uuid.uuid4())
-    with factory.begin() as session:
-        checkpoint = _get_or_create_checkpoint(session, model_name, source, kind)
-        session.add(Run(id=run_id, checkpoint_id=checkpoint.id, status="running", fingerprint=fingerprint))
-    return run_id
+    for attempt in range(3):
+        try:
+            with factory.begin() as session:
+                checkpoint = _get_or_create_checkpoint(session, model_name, source, kind)
+                session.add(
+                    Run(id=run_id, checkpoint_id=checkpoint.id, status="running", fingerprint=fingerprint)
+                )
+            return run_id
+        except IntegrityError:
+            # Another process added the same model or checkpoint between our read and our insert;
+            # it has committed it, so the next try finds it.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def store_task(factory: sessionmaker[Session], run_id: str, outcome: TaskOutcome) -> None:

@@ -1,17 +1,28 @@
-"""Storage: runs, task results and samples in SQLite through SQLAlchemy."""
+"""Storage: runs, task results and samples through SQLAlchemy, on SQLite and on a real PostgreSQL
+server (tests/pg.py); the Alembic migrations against the models; two writer processes at once."""
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, func, insert, inspect, select, text
 
 from db import store
-from db.models import Sample
+from db.models import Base, Checkpoint, Model, Run, Sample, TaskResult
 from db.queries import list_results
-from db.session import make_engine, make_session_factory
+from db.session import alembic_config, head_revision, make_engine, make_session_factory, normalize_url
 from harness.specs import MetricResult, SampleRecord, TaskOutcome
-from tests.conftest import run_harness
+from tests.conftest import ROOT, run_harness
+from tests.pg import new_database, postgres_url  # noqa: F401  (postgres_url: the server fixture)
+
+BACKENDS = ["sqlite", "postgresql"]
 
 
 def _outcome(task: str, value: float) -> TaskOutcome:
@@ -25,8 +36,16 @@ def _outcome(task: str, value: float) -> TaskOutcome:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'r.db'}"
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a new SQLite file, or a new database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'r.db'}"
+    return new_database(request.getfixturevalue("postgres_url"))
 
 
 def test_complete_run_is_listed(db_url: str) -> None:
@@ -53,8 +72,8 @@ def test_failed_run_keeps_what_it_scored(db_url: str) -> None:
     assert [(r.task, r.status) for r in rows] == [("t1", "failed")]
 
 
-def test_sqlite_uses_wal(db_url: str) -> None:
-    engine = make_engine(db_url)
+def test_sqlite_uses_wal(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
@@ -82,3 +101,105 @@ def test_results_command_formats(db_url: str) -> None:
     ]
     table = run_harness("results", "--db", db_url, check=True).stdout
     assert "flores_eng_Latn-lin_Latn" in table
+
+
+def test_migrations_produce_the_models_schema(db_url: str) -> None:
+    """If this fails after a change to db/models.py, add a migration (see db/migrations/env.py)."""
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == head_revision()
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    # Every downgrade undoes its upgrade.
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_make_engine_migrates_only_when_behind(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_engine(sqlite_url)
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("migrated a database already at head")
+
+    monkeypatch.setattr(command, "upgrade", fail)
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
+
+
+def test_database_made_before_migrations_is_adopted(sqlite_url: str) -> None:
+    """Databases that `create_all` made (the harness before migrations) keep their rows."""
+    old = create_engine(sqlite_url)
+    Base.metadata.create_all(old)
+    with old.begin() as conn:
+        conn.execute(insert(Model).values(name="old", created_at=func.now()))
+    old.dispose()
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == head_revision()
+        assert conn.execute(select(Model.name)).scalars().all() == ["old"]
+
+
+def test_plain_postgresql_url_means_psycopg_3() -> None:
+    assert normalize_url("postgresql://u:p@h:5/d") == "postgresql+psycopg://u:p@h:5/d"
+    assert normalize_url("postgresql+psycopg2://h/d") == "postgresql+psycopg2://h/d"
+    assert normalize_url("sqlite:////tmp/a b.db") == "sqlite:////tmp/a b.db"
+
+
+def test_plain_postgresql_url_works(request: pytest.FixtureRequest) -> None:
+    url = new_database(request.getfixturevalue("postgres_url"))
+    url = url.replace("postgresql+psycopg://", "postgresql://")
+    engine = make_engine(url)
+    assert engine.dialect.driver == "psycopg"
+    assert list_results(engine) == []
+
+
+WRITERS, RUNS, TASKS, SAMPLES, METRICS = 2, 3, 10, 50, 2
+
+
+def test_two_writer_processes_at_once(db_url: str) -> None:
+    """Two processes open a new database at the same moment (both migrate it) and write 30 tasks of
+    50 samples each, interleaved: no lock errors, no lost rows."""
+    started = time.monotonic()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.db_writer", db_url, f"w{i}", str(RUNS), str(TASKS), str(SAMPLES)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=os.environ.copy(),
+        )
+        for i in range(WRITERS)
+    ]
+    try:
+        for p in procs:  # both have imported everything ...
+            assert p.stdout is not None and p.stdout.readline() == "ready\n"
+        for p in procs:  # ... and now start together
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outputs = [p.communicate(timeout=60) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for p, (out, err) in zip(procs, outputs, strict=True):
+        assert "database is locked" not in err and p.returncode == 0, err[-3000:]
+        assert out == "done\n"
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+
+        def count(model: type[Base]) -> int | None:
+            return conn.scalar(select(func.count()).select_from(model))
+
+        assert count(Model) == 1 and count(Checkpoint) == 1
+        assert count(Run) == WRITERS * RUNS
+        assert conn.scalar(select(func.count()).where(Run.status == "complete")) == WRITERS * RUNS
+        assert count(TaskResult) == WRITERS * RUNS * TASKS * METRICS
+        assert count(Sample) == WRITERS * RUNS * TASKS * SAMPLES
+    assert time.monotonic() - started < 30
