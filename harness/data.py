@@ -109,6 +109,31 @@ SOURCES: dict[str, DatasetSource] = {
             "subject_mapping.json from https://github.com/hkust-nlp/ceval, and pass --data-dir"
         ),
     ),
+    "agieval": DatasetSource(
+        name="agieval",
+        url="",
+        sha256="",
+        archive_root="",
+        required=tuple(
+            f"v1/gaokao-{subject}.jsonl"
+            for subject in (
+                "chinese",
+                "english",
+                "geography",
+                "history",
+                "biology",
+                "chemistry",
+                "physics",
+                "mathqa",
+                "mathcloze",
+            )
+        ),
+        manual=(
+            "copy the data/v1 folder of the official AGIEval repository "
+            "(https://github.com/ruixiangcui/AGIEval, e.g. `git clone` it) to agieval/v1/ so that it "
+            "holds gaokao-english.jsonl and the other gaokao-*.jsonl files, and pass --data-dir"
+        ),
+    ),
 }
 
 BUNDLED_SAMPLE = Path(__file__).parent / "bundled" / "flores200-sample.tar.gz"

@@ -18,6 +18,7 @@ FAMILIES: dict[str, str] = {
     "afrixnli": "tasks.xnli.task:AfriXnli",
     "kobest": "tasks.kobest.task:Kobest",
     "ceval": "tasks.ceval.task:Ceval",
+    "agieval": "tasks.agieval.task:Agieval",
 }
 
 RootResolver = Callable[[str], Path]
