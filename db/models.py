@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -36,8 +36,10 @@ class Checkpoint(Base):
     """The `--model` argument, absolute when a path."""
     kind: Mapped[str] = mapped_column(String(16))
     step: Mapped[int | None] = mapped_column(Integer, default=None)
-    tokens_seen: Mapped[int | None] = mapped_column(Integer, default=None)
+    tokens_seen: Mapped[int | None] = mapped_column(BigInteger, default=None)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("checkpoints.id"), default=None)
+    recipe: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """From the checkpoint's manifest: the recipe that produced it (name, file hash, data mix, seed)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     model: Mapped[Model] = relationship(back_populates="checkpoints")
 

@@ -13,6 +13,7 @@ class ResultRow:
     run_id: str
     model: str
     checkpoint: str
+    step: int | None
     status: str
     finished_at: datetime | None
     task: str
@@ -50,6 +51,7 @@ def list_results(
             Run.id.label("run_id"),
             Model.name.label("model"),
             Checkpoint.source.label("checkpoint"),
+            Checkpoint.step,
             Run.status,
             Run.finished_at,
             TaskResult.task,

@@ -10,33 +10,76 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Checkpoint, Model, Run, Sample, TaskResult, utcnow
+from harness.errors import HarnessError
+from harness.lineage import Lineage, step_from_folder
 from harness.specs import TaskOutcome
 
 
-def _get_or_create_checkpoint(session: Session, model_name: str, source: str, kind: str) -> Checkpoint:
-    model = session.scalar(select(Model).where(Model.name == model_name))
+def _get_or_create_model(session: Session, name: str) -> Model:
+    model = session.scalar(select(Model).where(Model.name == name))
     if model is None:
-        model = Model(name=model_name)
+        model = Model(name=name)
         session.add(model)
         session.flush()
+    return model
+
+
+def _parent_checkpoint(session: Session, model: Model, source: str) -> Checkpoint:
+    """The parent by its source (any model's checkpoint); registered under `model` if unknown."""
+    parent = session.scalar(
+        select(Checkpoint)
+        .where(Checkpoint.source == source)
+        .order_by(Checkpoint.model_id != model.id)
+        .limit(1)
+    )
+    if parent is None:
+        kind = "local" if source.startswith("/") else "hub"
+        parent = Checkpoint(model_id=model.id, source=source, kind=kind, step=step_from_folder(source))
+        session.add(parent)
+        session.flush()
+    return parent
+
+
+def _get_or_create_checkpoint(session: Session, lineage: Lineage, source: str, kind: str) -> Checkpoint:
+    model = _get_or_create_model(session, lineage.model_name)
     checkpoint = session.scalar(
         select(Checkpoint).where(Checkpoint.model_id == model.id, Checkpoint.source == source)
     )
     if checkpoint is None:
         checkpoint = Checkpoint(model_id=model.id, source=source, kind=kind)
         session.add(checkpoint)
-        session.flush()
+    if checkpoint.step is not None and lineage.step is not None and checkpoint.step != lineage.step:
+        raise HarnessError(
+            f"{source} is registered as step {checkpoint.step} of {lineage.model_name}, "
+            f"not step {lineage.step}"
+        )
+    checkpoint.step = lineage.step if lineage.step is not None else checkpoint.step
+    checkpoint.tokens_seen = (
+        lineage.tokens_seen if lineage.tokens_seen is not None else checkpoint.tokens_seen
+    )
+    checkpoint.recipe = lineage.recipe if lineage.recipe is not None else checkpoint.recipe
+    if lineage.parent is not None:
+        checkpoint.parent_id = _parent_checkpoint(session, model, lineage.parent).id
+    session.flush()
     return checkpoint
 
 
 def start_run(
-    factory: sessionmaker[Session], model_name: str, source: str, kind: str, fingerprint: dict[str, Any]
+    factory: sessionmaker[Session],
+    lineage: Lineage | str,
+    source: str,
+    kind: str,
+    fingerprint: dict[str, Any],
 ) -> str:
+    """Open a run of the checkpoint at `source`, registered under its model (a Lineage, or a
+    bare model name)."""
+    if isinstance(lineage, str):
+        lineage = Lineage(model_name=lineage)
     run_id = str(uuid.uuid4())
     for attempt in range(3):
         try:
             with factory.begin() as session:
-                checkpoint = _get_or_create_checkpoint(session, model_name, source, kind)
+                checkpoint = _get_or_create_checkpoint(session, lineage, source, kind)
                 session.add(
                     Run(id=run_id, checkpoint_id=checkpoint.id, status="running", fingerprint=fingerprint)
                 )

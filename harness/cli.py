@@ -89,6 +89,10 @@ def eval_command(
     split: Annotated[
         str | None, typer.Option(help="Evaluation split where a family offers one (XNLI: validation|test).")
     ] = None,
+    model_name: Annotated[
+        str | None, typer.Option(help="Register the checkpoint under this model name (its lineage).")
+    ] = None,
+    step: Annotated[int | None, typer.Option(help="Training step of the checkpoint.", min=0)] = None,
     bundled_sample: Annotated[
         bool,
         typer.Option(
@@ -126,6 +130,8 @@ def eval_command(
         data_dir=data_dir,
         bundled_sample=bundled_sample,
         split=split,
+        model_name=model_name,
+        step=step,
         db_url=db,
     )
     err = console(stderr=True)
@@ -174,6 +180,7 @@ def results_command(
     columns = [
         "run_id",
         "model",
+        "step",
         "task",
         "metric",
         "value",
@@ -198,7 +205,9 @@ def results_command(
     else:
         console().print(
             rows_table(
-                rows, ["run_id", "model", "task", "metric", "value", "stderr", "n", "status"], "results"
+                rows,
+                ["run_id", "model", "step", "task", "metric", "value", "stderr", "n", "status"],
+                "results",
             )
         )
 

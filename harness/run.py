@@ -86,6 +86,7 @@ def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None
     from db import store
     from db.session import make_engine, make_session_factory
     from harness.backends.hf import load_hf, pick_device, pick_dtype
+    from harness.lineage import lineage_for
     from harness.models import resolve_model
 
     resolve = root_resolver(config)
@@ -100,12 +101,13 @@ def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None
     for name, fam in tasks:  # fail on missing or bad files before loading a model
         fam.task_info(name, roots[fam.data_set], options)
     spec = resolve_model(config.model)
+    lineage = lineage_for(spec, config.model_name, config.step)
     device = pick_device(config.device)
     dtype = pick_dtype(config.dtype, device)
     factory = make_session_factory(make_engine(config.db_url))
     lm = load_hf(spec, device, dtype, config.batch_size)
     run_id = store.start_run(
-        factory, spec.name, spec.path, spec.kind, fingerprint(config, device, dtype, spm_status)
+        factory, lineage, spec.path, spec.kind, fingerprint(config, device, dtype, spm_status)
     )
     results: list[MetricResult] = []
     try:
@@ -119,4 +121,4 @@ def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None
         store.finish_run(factory, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
     store.finish_run(factory, run_id, "complete")
-    return RunResult(run_id=run_id, model=spec.name, results=results)
+    return RunResult(run_id=run_id, model=lineage.model_name, results=results)

@@ -27,6 +27,10 @@ class EvalConfig:
     """Use the small FLORES-200 sample shipped with the package instead of `data_dir`."""
     db_url: str | None = None
     fewshot_seed: int = 1234
+    model_name: str | None = None
+    """Register the checkpoint under this model (default: from the folder or its manifest)."""
+    step: int | None = None
+    """Training step of the checkpoint (default: from `checkpoint-N` or the manifest)."""
     split: str | None = None
     """Evaluation split for families that offer one (XNLI: validation or test); None: the default."""
 

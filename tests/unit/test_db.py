@@ -97,7 +97,7 @@ def test_results_command_formats(db_url: str) -> None:
     assert run_harness("results", "--db", db_url, "--samples").returncode == 2
     as_csv = run_harness("results", "--db", db_url, "--format", "csv", "--task", "nope", check=True).stdout
     assert as_csv.splitlines() == [
-        "run_id,model,task,metric,value,stderr,n,status,finished_at,signature,note"
+        "run_id,model,step,task,metric,value,stderr,n,status,finished_at,signature,note"
     ]
     table = run_harness("results", "--db", db_url, check=True).stdout
     assert "flores_eng_Latn-lin_Latn" in table
@@ -132,10 +132,12 @@ def test_make_engine_migrates_only_when_behind(sqlite_url: str, monkeypatch: pyt
 
 
 def test_database_made_before_migrations_is_adopted(sqlite_url: str) -> None:
-    """Databases that `create_all` made (the harness before migrations) keep their rows."""
+    """Databases that `create_all` made (the harness before migrations: the 0001 schema, with no
+    version table) keep their rows and get every later migration."""
     old = create_engine(sqlite_url)
-    Base.metadata.create_all(old)
     with old.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.execute(text("DROP TABLE alembic_version"))
         conn.execute(insert(Model).values(name="old", created_at=func.now()))
     old.dispose()
     engine = make_engine(sqlite_url)
