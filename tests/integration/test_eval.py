@@ -153,8 +153,14 @@ def test_bad_flags_exit_nonzero(tiny_model: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for command in ([], ["eval"], ["results"], ["data"], ["data", "fetch"], ["tasks"], ["tasks", "list"]):
-        result = run_harness(*command, "--help")
+    from harness.cli import app
+
+    commands = [[c.name] for c in app.registered_commands] + [
+        [g.name, c.name] for g in app.registered_groups for c in g.typer_instance.registered_commands
+    ]
+    assert len(commands) == 6  # eval, results, gate; data fetch; tasks list, tasks show
+    for command in [[], ["data"], ["tasks"], *commands]:
+        result = run_harness(*[part for part in command if part], "--help")
         assert result.returncode == 0 and "Usage" in result.stdout, command
 
 
@@ -187,3 +193,32 @@ def test_tasks_list_shows_families() -> None:
         assert line in listing
     members = run_harness("tasks", "list", "--group", "flores_lin", check=True).stdout.split()
     assert members == ["flores_eng_Latn-lin_Latn", "flores_lin_Latn-eng_Latn"]
+
+
+def test_tasks_show_renders_a_real_document() -> None:
+    data = need_shared_data()
+    shown = json.loads(
+        run_harness(
+            "tasks", "show", "flores_eng_Latn-lin_Latn", "--data-dir", str(data), "--json", check=True
+        ).stdout
+    )
+    eng = (data / "flores200" / "devtest" / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()
+    lin = (data / "flores200" / "devtest" / "lin_Latn.devtest").read_text(encoding="utf-8").splitlines()
+    assert shown["prompt"] == f"English: {eng[0]}\nLingala:" and shown["target"] == lin[0]
+    assert shown["version"] == "flores-prompt-v1" and len(shown["task_hash"]) == 64
+    assert set(shown["data_files"]) == {
+        "dev/eng_Latn.dev",
+        "dev/lin_Latn.dev",
+        "devtest/eng_Latn.devtest",
+        "devtest/lin_Latn.devtest",
+    }
+    assert shown["documents"] == 1012
+    fewshot = json.loads(
+        run_harness(
+            "tasks", "show", "ceval_computer_network", "--data-dir", str(data), "--json", check=True
+        ).stdout
+    )
+    assert fewshot["num_fewshot"] == 5 and fewshot["prompt"].count("答案：") == 6
+    assert fewshot["choices"] == ["A", "B", "C", "D"]
+    group = run_harness("tasks", "show", "flores_lin", "--data-dir", str(data))
+    assert group.returncode == 2 and "is a group" in group.stderr
