@@ -33,6 +33,7 @@ class SampleRow:
     task: str
     doc_id: int
     doc_hash: str
+    prompt: str
     target: str
     output: str
     scores: dict[str, float]
@@ -89,6 +90,7 @@ def list_samples(engine: Engine, run_id: str, task: str | None = None) -> list[S
             Sample.task,
             Sample.doc_id,
             Sample.doc_hash,
+            Sample.prompt,
             Sample.target,
             Sample.output,
             Sample.scores,

@@ -64,6 +64,27 @@ def _get_or_create_checkpoint(session: Session, lineage: Lineage, source: str, k
     return checkpoint
 
 
+def store_imported_run(
+    factory: sessionmaker[Session],
+    run_id: str,
+    lineage: Lineage,
+    source: str,
+    fingerprint: dict[str, Any],
+    tasks: list[TaskOutcome],
+) -> bool:
+    """Store a complete run produced elsewhere (lm-eval output), all or nothing; False when a
+    run with this id is already stored."""
+    with factory.begin() as session:
+        if session.get(Run, run_id) is not None:
+            return False
+        checkpoint = _get_or_create_checkpoint(session, lineage, source, "lm-eval")
+        session.add(Run(id=run_id, checkpoint_id=checkpoint.id, status="running", fingerprint=fingerprint))
+    for outcome in tasks:
+        store_task(factory, run_id, outcome)
+    finish_run(factory, run_id, "complete")
+    return True
+
+
 def start_run(
     factory: sessionmaker[Session],
     lineage: Lineage | str,

@@ -284,6 +284,42 @@ def gate_command(
     raise typer.Exit(1 if report.regressed else 0)
 
 
+ingest_app = typer.Typer(help="Import results produced by other tools.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+
+@ingest_app.command("lm-eval")
+def ingest_lm_eval(
+    folder: Annotated[str, typer.Argument(help="lm-eval's --output_path (searched for results_*.json).")],
+    model_name: Annotated[str | None, typer.Option(help="Register the runs under this model name.")] = None,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the results database.")] = None,
+) -> None:
+    """Import lm-eval's results_*.json and samples_*.jsonl as complete runs (idempotent)."""
+    from pathlib import Path
+
+    from db.session import make_engine, make_session_factory
+    from db.store import store_imported_run
+    from harness.ingest import find_results, read_results
+    from harness.lineage import Lineage
+
+    try:
+        files = find_results(Path(folder))
+        factory = make_session_factory(make_engine(db))
+        for path in files:
+            run = read_results(path, model_name)
+            added = store_imported_run(
+                factory, run.run_id, Lineage(model_name=run.model), run.source, run.fingerprint, run.tasks
+            )
+            samples = sum(len(t.samples) for t in run.tasks)
+            state = "imported" if added else "already stored"
+            typer.echo(
+                f"{state}: run {run.run_id} ({run.model}, {len(run.tasks)} tasks, {samples} samples)"
+                f" from {path}"
+            )
+    except HarnessError as exc:
+        _fail(exc)
+
+
 @data_app.command("fetch")
 def data_fetch(
     name: Annotated[str, typer.Argument(help="Data set name: flores200.")],
