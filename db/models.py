@@ -70,6 +70,10 @@ class TaskResult(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
     task: Mapped[str] = mapped_column(String(255), index=True)
+    family: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The task's registry family (`flores`, `xnli`, ...; `db.languages.task_meta`)."""
+    language: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The language the task evaluates, a FLORES-200 code (`lin_Latn`); None when it has none."""
     task_version: Mapped[str] = mapped_column(String(64))
     task_hash: Mapped[str] = mapped_column(String(64))
     metric: Mapped[str] = mapped_column(String(64))

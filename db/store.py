@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.languages import task_meta
 from db.models import Checkpoint, Model, Run, Sample, TaskResult, utcnow
 from harness.errors import HarnessError
 from harness.lineage import Lineage, step_from_folder
@@ -115,12 +116,15 @@ def start_run(
 
 def store_task(factory: sessionmaker[Session], run_id: str, outcome: TaskOutcome) -> None:
     """Store one task's metrics and samples together, or nothing."""
+    family, language = task_meta(outcome.task)
     with factory.begin() as session:
         for m in outcome.metrics:
             session.add(
                 TaskResult(
                     run_id=run_id,
                     task=outcome.task,
+                    family=family,
+                    language=language,
                     task_version=outcome.version,
                     task_hash=outcome.task_hash,
                     metric=m.metric,

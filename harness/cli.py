@@ -284,6 +284,34 @@ def gate_command(
     raise typer.Exit(1 if report.regressed else 0)
 
 
+@app.command("app")
+def app_command(
+    db: Annotated[
+        str | None,
+        typer.Option(help="SQLAlchemy URL of the results database (default: HARNESS_DB, else local SQLite)."),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.", min=1, max=65535)] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+) -> None:
+    """Serve the leaderboard app (Streamlit): leaderboard, languages, checkpoints, compare, run."""
+    import sys
+    from pathlib import Path
+
+    try:
+        import streamlit  # noqa: F401
+    except ImportError:
+        _fail(HarnessError("the app needs Streamlit: pip install 'polyglot-harness[app]'"))
+    main_script = Path(__file__).resolve().parents[1] / "app" / "main.py"  # the `app` package, beside us
+    env = os.environ.copy()
+    if db:
+        env["HARNESS_DB"] = db
+    argv = [sys.executable, "-m", "streamlit", "run", str(main_script)]
+    argv += ["--server.port", str(port), "--server.address", host, "--server.headless", "true"]
+    argv += ["--browser.gatherUsageStats", "false"]
+    # Replace this process: stopping `harness app` stops the server.
+    os.execve(sys.executable, argv, env)
+
+
 ingest_app = typer.Typer(help="Import results produced by other tools.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 

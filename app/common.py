@@ -1,0 +1,84 @@
+"""What every page shares: the database engine and page state kept in the URL (`st.query_params`),
+so that a view can be shared by its link."""
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from db.session import make_engine
+
+T = TypeVar("T")
+
+
+@st.cache_resource
+def _engine(url: str | None) -> Engine:
+    return make_engine(url)
+
+
+def engine() -> Engine:
+    """The database named by `HARNESS_DB` (else the default local SQLite file)."""
+    import os
+
+    return _engine(os.environ.get("HARNESS_DB"))
+
+
+def url_list(key: str, options: Sequence[str]) -> list[str]:
+    """The values of `key` in the URL that are still valid options."""
+    return [value for value in st.query_params.get_all(key) if value in options]
+
+
+def url_value(key: str, options: Sequence[T], default: T | None = None) -> int:
+    """Index of the URL's value of `key` among `options` (else of `default`, else 0)."""
+    labels = [str(option) for option in options]
+    value = st.query_params.get(key)
+    if value in labels:
+        return labels.index(value)
+    if default is not None and str(default) in labels:
+        return labels.index(str(default))
+    return 0
+
+
+def keep(key: str, value: object) -> None:
+    """Write a widget's value back to the URL (a list as repeated keys; empty removes it)."""
+    if isinstance(value, list | tuple):
+        values = [str(v) for v in value]
+        if values != st.query_params.get_all(key):
+            if values:
+                st.query_params[key] = values
+            elif key in st.query_params:
+                del st.query_params[key]
+    elif value is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+
+
+def multiselect(label: str, key: str, options: Sequence[str], container: object = None) -> list[str]:
+    where = container if container is not None else st.sidebar
+    chosen = where.multiselect(label, options, default=url_list(key, options))  # type: ignore[attr-defined]
+    keep(key, chosen)
+    return list(chosen)
+
+
+def selectbox(
+    label: str,
+    key: str,
+    options: Sequence[str],
+    default: str | None = None,
+    help: str | None = None,
+    format_func: Callable[[str], str] = str,
+) -> str:
+    index = url_value(key, options, default)
+    chosen = st.sidebar.selectbox(label, list(options), index=index, help=help, format_func=format_func)
+    value = str(chosen if chosen is not None else options[index])
+    keep(key, value)
+    return value
+
+
+def fmt(value: float | None) -> str:
+    if value is None:
+        return "missing"
+    return f"{value:.3f}" if abs(value) <= 1 else f"{value:.2f}"

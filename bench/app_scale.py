@@ -1,0 +1,163 @@
+"""The app's queries at scale: 1,000,000 samples and 20,000 task results in a temporary SQLite
+file (bulk Core inserts), then every page's query functions timed once each, cold.
+
+    .venv/bin/python bench/app_scale.py
+
+Shape: 50 models x 4 checkpoints (steps 1000..4000, the first a child of model 0's checkpoint)
+= 200 complete runs; each run 40 FLORES directions (chrf++, bleu) and 10 XNLI languages (acc, f1)
+= 50 tasks x 2 metrics x 200 runs = 20,000 task results; 100 documents per task = 1,000,000 samples.
+"""
+
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert  # noqa: E402
+
+from db import app_queries as q  # noqa: E402
+from db.languages import ISO_639_1, task_meta  # noqa: E402
+from db.models import Checkpoint, Model, Run, Sample, TaskResult  # noqa: E402
+from db.session import make_engine  # noqa: E402
+from tasks.flores.languages import FLORES_LANGUAGES  # noqa: E402
+
+MODELS, CHECKPOINTS, DOCS, CHUNK = 50, 4, 100, 50_000
+LIMIT_S = 1.0
+
+
+def tasks() -> list[tuple[str, tuple[str, str]]]:
+    codes = [c for c in FLORES_LANGUAGES if c != "eng_Latn"][:20]
+    flores = [f"flores_eng_Latn-{c}" for c in codes] + [f"flores_{c}-eng_Latn" for c in codes]
+    xnli = [f"xnli_{c}" for c in list(ISO_639_1)[:10]]
+    return [(t, ("chrf++", "bleu")) for t in flores] + [(t, ("acc", "f1")) for t in xnli]
+
+
+def seed(url: str) -> dict[str, Any]:
+    engine = make_engine(url)
+    rng = random.Random(0)
+    start = datetime(2026, 1, 1)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Model), [{"id": m + 1, "name": f"model-{m}", "created_at": start} for m in range(MODELS)]
+        )
+        checkpoints, runs = [], []
+        for m in range(MODELS):
+            for c in range(CHECKPOINTS):
+                cid = m * CHECKPOINTS + c + 1
+                checkpoints.append(
+                    {
+                        "id": cid,
+                        "model_id": m + 1,
+                        "source": f"/ckpt/model-{m}/checkpoint-{(c + 1) * 1000}",
+                        "kind": "local",
+                        "step": (c + 1) * 1000,
+                        "tokens_seen": (c + 1) * 4_000_000,
+                        "parent_id": 1 if c == 0 and m > 0 else None,
+                        "created_at": start,
+                    }
+                )
+                runs.append(
+                    {
+                        "id": f"run-{cid:06d}",
+                        "checkpoint_id": cid,
+                        "status": "complete",
+                        "started_at": start + timedelta(minutes=cid),
+                        "finished_at": start + timedelta(minutes=cid + 1),
+                        "fingerprint": {"dtype": "bfloat16", "versions": {"harness": "0.1.0"}},
+                    }
+                )
+        conn.execute(insert(Checkpoint), checkpoints)
+        conn.execute(insert(Run), runs)
+        results, samples = [], []
+        for run in runs:
+            for task, metrics in tasks():
+                family, language = task_meta(task)
+                for metric in metrics:
+                    results.append(
+                        {
+                            "run_id": run["id"],
+                            "task": task,
+                            "family": family,
+                            "language": language,
+                            "task_version": "v1",
+                            "task_hash": "h" * 64,
+                            "metric": metric,
+                            "value": rng.random() * (100 if family == "flores" else 1),
+                            "stderr": 0.01,
+                            "n": DOCS,
+                            "signature": "",
+                            "note": "",
+                        }
+                    )
+                key = "chrf++" if family == "flores" else "acc"
+                for d in range(DOCS):
+                    value = rng.random() * 100 if family == "flores" else float(rng.random() < 0.6)
+                    samples.append(
+                        {
+                            "run_id": run["id"],
+                            "task": task,
+                            "doc_id": d,
+                            "doc_hash": f"{task}-{d}",
+                            "prompt": f"English: sentence {d}\nTarget:",
+                            "target": f"reference {d}",
+                            "output": f"hypothesis {d}",
+                            "scores": {key: value},
+                        }
+                    )
+                if len(samples) >= CHUNK:
+                    conn.execute(insert(Sample), samples)
+                    samples = []
+        conn.execute(insert(TaskResult), results)
+        if samples:
+            conn.execute(insert(Sample), samples)
+    return {"engine": engine, "results": len(results), "runs": runs}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'scale.db'}"
+        started = time.perf_counter()
+        seeded = seed(url)
+        print(f"seeded {seeded['results']:,} task results and {MODELS * CHECKPOINTS * 50 * DOCS:,} samples "
+              f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        engine = make_engine(url)
+        a, b = seeded["runs"][0]["id"], seeded["runs"][-1]["id"]
+        checks: list[tuple[str, Callable[[], object]]] = [
+            ("leaderboard: filter_options", lambda: q.filter_options(engine)),
+            ("leaderboard: by family", lambda: q.leaderboard(engine)),
+            ("leaderboard: by task", lambda: q.leaderboard(engine, by="task")),
+            (
+                "leaderboard: script+resource filter",
+                lambda: q.leaderboard(engine, filters=q.Filters(scripts=["Latn"], resources=["low"])),
+            ),  # noqa: E501
+            ("languages: language_matrix (script)", lambda: q.language_matrix(engine, "chrf++", "script")),
+            ("languages: language_matrix (family)", lambda: q.language_matrix(engine, "chrf++", "family")),
+            ("checkpoints: checkpoint_curve", lambda: q.checkpoint_curve(engine, "model-7", "chrf++")),
+            ("checkpoints: forgetting", lambda: q.forgetting(engine, "model-7", "chrf++")),
+            ("compare: list_runs", lambda: q.list_runs(engine)),
+            ("compare: compare_runs (5,000 pairs)", lambda: q.compare_runs(engine, a, b)),
+            ("compare: paired_samples", lambda: q.paired_samples(engine, a, b, "xnli_en", "a_right_b_wrong")),
+            ("run: run_detail", lambda: q.run_detail(engine, b)),
+        ]
+        worst = 0.0
+        for name, fn in checks:
+            t = time.perf_counter()
+            fn()
+            elapsed = time.perf_counter() - t
+            worst = max(worst, elapsed)
+            verdict = "ok (< 1 s)" if elapsed < LIMIT_S else "SLOW (>= 1 s)"
+            print(f"{name:42s} {elapsed * 1000:8.1f} ms  {verdict}")
+        engine.dispose()
+        seeded["engine"].dispose()
+        print(f"slowest: {worst * 1000:.1f} ms")
+        sys.exit(0 if worst < LIMIT_S else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,650 @@
+"""Reads for the app (`app/`): every aggregation happens here, in SQL; the app only lays out rows.
+
+Which result stands for a model: its newest complete result per task and metric, preferring the
+checkpoint with the highest step (a checkpoint without a step counts as step -1), then the newest
+run. Which metric: `primary` is chrF++ for FLORES and accuracy for every other family, or any
+stored metric by name. Languages are FLORES-200 codes (`db/languages.py`); script and resource
+level come from that table, looked up for the languages present.
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
+
+from db.languages import language_info
+from db.models import Checkpoint, Model, Run, Sample, TaskResult
+from harness.stats import paired_bootstrap_mean
+
+PRIMARY = "primary"
+Z95 = 1.959963984540054
+GroupBy = Literal["script", "family", "resource"]
+Outcome = Literal[
+    "all", "a_right_b_wrong", "a_wrong_b_right", "both_right", "both_wrong", "a_better", "b_better"
+]
+OUTCOMES: tuple[Outcome, ...] = (
+    "all",
+    "a_right_b_wrong",
+    "a_wrong_b_right",
+    "both_right",
+    "both_wrong",
+    "a_better",
+    "b_better",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Empty means no restriction."""
+
+    families: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    scripts: Sequence[str] = ()
+    resources: Sequence[str] = ()
+    models: Sequence[str] = ()
+    tasks: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    families: list[str]
+    tasks: list[str]
+    languages: list[str]
+    scripts: list[str]
+    resources: list[str]
+    models: list[str]
+    metrics: list[str]
+
+
+@dataclass(frozen=True)
+class LeaderboardCell:
+    """One model in one column (a family, or a single task)."""
+
+    model: str
+    column: str
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    """95% interval of the mean from the tasks' standard errors; None when one is missing."""
+    covered: int
+    """Tasks in the column with a value for this model."""
+    total: int
+    """Tasks in the column (under the filters) that any shown model has."""
+
+
+@dataclass(frozen=True)
+class LanguageCell:
+    model: str
+    language: str
+    name: str
+    group: str
+    value: float | None
+    tasks: int
+
+
+@dataclass(frozen=True)
+class CheckpointRow:
+    id: int
+    model: str
+    source: str
+    step: int | None
+    tokens_seen: int | None
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    checkpoint_id: int
+    step: int | None
+    tokens_seen: int | None
+    task: str
+    language: str | None
+    metric: str
+    value: float | None
+    stderr: float | None
+
+
+@dataclass(frozen=True)
+class ForgettingRow:
+    """One checkpoint's change in one language against the base, over the tasks both have."""
+
+    step: int | None
+    tokens_seen: int | None
+    language: str
+    base_value: float
+    value: float
+    delta: float
+    tasks: int
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run_id: str
+    model: str
+    checkpoint: str
+    step: int | None
+    status: str
+    started_at: datetime
+    tasks: int
+
+
+@dataclass(frozen=True)
+class RunResultRow:
+    task: str
+    task_version: str
+    task_hash: str
+    metric: str
+    value: float | None
+    stderr: float | None
+    n: int
+    signature: str
+    note: str
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    run_id: str
+    model: str
+    checkpoint: str
+    kind: str
+    step: int | None
+    tokens_seen: int | None
+    parent: str | None
+    recipe: dict[str, Any] | None
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    fingerprint: dict[str, Any]
+    results: list[RunResultRow]
+
+
+@dataclass(frozen=True)
+class TaskDelta:
+    """B minus A on one task's per-sample primary score, paired on the document hash."""
+
+    task: str
+    metric: str
+    n: int
+    a: float
+    b: float
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    significant: bool
+
+
+@dataclass(frozen=True)
+class PairedSample:
+    task: str
+    doc_id: int
+    prompt: str
+    target: str
+    output_a: str
+    output_b: str
+    score_a: float | None
+    score_b: float | None
+
+
+def _metric_clause(metric: str) -> ColumnElement[bool]:
+    if metric == PRIMARY:
+        return or_(
+            and_(TaskResult.family == "flores", TaskResult.metric == "chrf++"),
+            and_(or_(TaskResult.family.is_(None), TaskResult.family != "flores"), TaskResult.metric == "acc"),
+        )
+    return TaskResult.metric == metric
+
+
+def _languages_present(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        query = select(TaskResult.language).where(TaskResult.language.is_not(None)).distinct()
+        return sorted(code for code in conn.execute(query).scalars().all() if code is not None)
+
+
+def _where(engine: Engine, query: Any, filters: Filters) -> Any:
+    if filters.families:
+        query = query.where(TaskResult.family.in_(filters.families))
+    if filters.tasks:
+        query = query.where(TaskResult.task.in_(filters.tasks))
+    if filters.models:
+        query = query.where(Model.name.in_(filters.models))
+    if filters.languages:
+        query = query.where(TaskResult.language.in_(filters.languages))
+    if filters.scripts or filters.resources:
+        codes = [
+            code
+            for code in _languages_present(engine)
+            if (not filters.scripts or language_info(code).script in filters.scripts)
+            and (not filters.resources or language_info(code).resource in filters.resources)
+        ]
+        query = query.where(TaskResult.language.in_(codes))
+    return query
+
+
+def _latest(engine: Engine, metric: str, filters: Filters, per: str = "model") -> Any:
+    """Subquery: one row per model (or checkpoint), task and metric: its newest complete result."""
+    owner = Checkpoint.model_id if per == "model" else Checkpoint.id
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(owner, TaskResult.task, TaskResult.metric),
+            order_by=(func.coalesce(Checkpoint.step, -1).desc(), Run.started_at.desc(), Run.id),
+        )
+        .label("rank")
+    )
+    query = (
+        select(
+            Model.name.label("model"),
+            Checkpoint.id.label("checkpoint_id"),
+            Checkpoint.step.label("step"),
+            Checkpoint.tokens_seen.label("tokens_seen"),
+            TaskResult.task,
+            TaskResult.family,
+            TaskResult.language,
+            TaskResult.metric,
+            TaskResult.value,
+            TaskResult.stderr,
+            rank,
+        )
+        .join(Run, TaskResult.run_id == Run.id)
+        .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
+        .join(Model, Checkpoint.model_id == Model.id)
+        .where(Run.status == "complete", _metric_clause(metric))
+    )
+    inner = _where(engine, query, filters).subquery("ranked")
+    return select(inner).where(inner.c.rank == 1).subquery("latest")
+
+
+def filter_options(engine: Engine) -> FilterOptions:
+    """What the filters can choose from: values present in complete runs."""
+    base = (
+        select(TaskResult.family, TaskResult.task, TaskResult.language, TaskResult.metric, Model.name)
+        .join(Run, TaskResult.run_id == Run.id)
+        .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
+        .join(Model, Checkpoint.model_id == Model.id)
+        .where(Run.status == "complete")
+        .subquery()
+    )
+    with engine.connect() as conn:
+
+        def distinct(column: Any) -> list[str]:
+            rows = conn.execute(select(column).where(column.is_not(None)).distinct()).scalars().all()
+            return sorted(rows)
+
+        languages = distinct(base.c.language)
+        return FilterOptions(
+            families=distinct(base.c.family),
+            tasks=distinct(base.c.task),
+            languages=languages,
+            scripts=sorted({language_info(code).script for code in languages}),
+            resources=sorted({language_info(code).resource for code in languages}),
+            models=distinct(base.c.name),
+            metrics=[PRIMARY, *distinct(base.c.metric)],
+        )
+
+
+def leaderboard(
+    engine: Engine,
+    by: Literal["family", "task"] = "family",
+    metric: str = PRIMARY,
+    filters: Filters = Filters(),
+) -> list[LeaderboardCell]:
+    """Models x columns. A column's mean is over the tasks the model has; `covered`/`total` says
+    how many that is, and a model with none of a column's tasks has no cell (never a zero)."""
+    latest = _latest(engine, metric, filters)
+    column = latest.c.family if by == "family" else latest.c.task
+    cells = select(
+        latest.c.model,
+        func.coalesce(column, literal("unknown")).label("column"),
+        func.avg(latest.c.value).label("mean"),
+        func.count(latest.c.value).label("covered"),
+        func.count(latest.c.stderr).label("with_stderr"),
+        func.sum(latest.c.stderr * latest.c.stderr).label("variance"),
+    ).group_by(latest.c.model, column)
+    totals = select(
+        func.coalesce(column, literal("unknown")).label("column"),
+        func.count(func.distinct(latest.c.task)).label("total"),
+    ).group_by(column)
+    with engine.connect() as conn:
+        total = {row.column: row.total for row in conn.execute(totals)}
+        out = []
+        for row in conn.execute(cells.order_by(latest.c.model, column)):
+            low = high = None
+            if row.mean is not None and row.covered and row.with_stderr == row.covered:
+                half = Z95 * math.sqrt(row.variance or 0.0) / row.covered
+                low, high = row.mean - half, row.mean + half
+            out.append(
+                LeaderboardCell(row.model, row.column, row.mean, low, high, row.covered, total[row.column])
+            )
+        return out
+
+
+def language_matrix(
+    engine: Engine, metric: str = PRIMARY, group_by: GroupBy = "script", filters: Filters = Filters()
+) -> list[LanguageCell]:
+    """Model x language: the mean over the language's tasks (per family when grouping by family)."""
+    latest = _latest(engine, metric, filters)
+    keys = [latest.c.model, latest.c.language] + ([latest.c.family] if group_by == "family" else [])
+    query = (
+        select(*keys, func.avg(latest.c.value).label("value"), func.count(latest.c.value).label("tasks"))
+        .where(latest.c.language.is_not(None))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    with engine.connect() as conn:
+        out = []
+        for row in conn.execute(query):
+            info = language_info(row.language)
+            group = row.family if group_by == "family" else getattr(info, group_by)
+            out.append(LanguageCell(row.model, row.language, info.name, group, row.value, row.tasks))
+        return out
+
+
+def model_checkpoints(engine: Engine, model: str) -> list[CheckpointRow]:
+    """A model's checkpoints by step (unknown steps first)."""
+    query = (
+        select(
+            Checkpoint.id,
+            Model.name.label("model"),
+            Checkpoint.source,
+            Checkpoint.step,
+            Checkpoint.tokens_seen,
+            Checkpoint.parent_id,
+        )
+        .join(Model, Checkpoint.model_id == Model.id)
+        .where(Model.name == model)
+        .order_by(func.coalesce(Checkpoint.step, -1), Checkpoint.id)
+    )
+    with engine.connect() as conn:
+        return [CheckpointRow(**row._mapping) for row in conn.execute(query)]
+
+
+def checkpoint(engine: Engine, checkpoint_id: int) -> CheckpointRow | None:
+    query = (
+        select(
+            Checkpoint.id,
+            Model.name.label("model"),
+            Checkpoint.source,
+            Checkpoint.step,
+            Checkpoint.tokens_seen,
+            Checkpoint.parent_id,
+        )
+        .join(Model, Checkpoint.model_id == Model.id)
+        .where(Checkpoint.id == checkpoint_id)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+        return CheckpointRow(**row._mapping) if row else None
+
+
+def checkpoint_curve(
+    engine: Engine, model: str, metric: str = PRIMARY, filters: Filters = Filters()
+) -> list[CurvePoint]:
+    """Each checkpoint of `model`: its newest complete result per task, by step."""
+    latest = _latest(engine, metric, Filters(**{**filters.__dict__, "models": [model]}), per="checkpoint")
+    query = select(
+        latest.c.checkpoint_id,
+        latest.c.step,
+        latest.c.tokens_seen,
+        latest.c.task,
+        latest.c.language,
+        latest.c.metric,
+        latest.c.value,
+        latest.c.stderr,
+    ).order_by(func.coalesce(latest.c.step, -1), latest.c.task)
+    with engine.connect() as conn:
+        return [CurvePoint(**row._mapping) for row in conn.execute(query)]
+
+
+def base_checkpoint(engine: Engine, model: str) -> CheckpointRow | None:
+    """The base the forgetting view compares with: the parent of the model's lowest-step
+    checkpoint when it has one, else that checkpoint."""
+    checkpoints = model_checkpoints(engine, model)
+    if not checkpoints:
+        return None
+    first = checkpoints[0]
+    if first.parent_id is not None:
+        return checkpoint(engine, first.parent_id) or first
+    return first
+
+
+def forgetting(
+    engine: Engine, model: str, metric: str = PRIMARY
+) -> tuple[CheckpointRow | None, list[ForgettingRow]]:
+    """Each checkpoint's change per language against the base, over tasks both were scored on."""
+    base = base_checkpoint(engine, model)
+    if base is None:
+        return None, []
+    ranked = (
+        select(
+            Checkpoint.id.label("checkpoint_id"),
+            Checkpoint.model_id,
+            Checkpoint.step,
+            Checkpoint.tokens_seen,
+            TaskResult.task,
+            TaskResult.language,
+            TaskResult.metric,
+            TaskResult.value,
+            func.row_number()
+            .over(
+                partition_by=(Checkpoint.id, TaskResult.task, TaskResult.metric),
+                order_by=(Run.started_at.desc(), Run.id),
+            )
+            .label("rank"),
+        )
+        .join(Run, TaskResult.run_id == Run.id)
+        .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
+        .join(Model, Checkpoint.model_id == Model.id)
+        .where(
+            Run.status == "complete",
+            _metric_clause(metric),
+            TaskResult.value.is_not(None),
+            TaskResult.language.is_not(None),
+            or_(Model.name == model, Checkpoint.id == base.id),
+        )
+        .subquery()
+    )
+    cur = aliased(ranked, name="cur")
+    ref = aliased(ranked, name="ref")
+    query = (
+        select(
+            cur.c.step,
+            cur.c.tokens_seen,
+            cur.c.language,
+            func.avg(ref.c.value).label("base_value"),
+            func.avg(cur.c.value).label("value"),
+            func.avg(cur.c.value - ref.c.value).label("delta"),
+            func.count().label("tasks"),
+        )
+        .join(ref, and_(ref.c.task == cur.c.task, ref.c.metric == cur.c.metric))
+        .where(
+            cur.c.rank == 1, ref.c.rank == 1, ref.c.checkpoint_id == base.id, cur.c.checkpoint_id != base.id
+        )
+        .group_by(cur.c.checkpoint_id, cur.c.step, cur.c.tokens_seen, cur.c.language)
+        .order_by(func.coalesce(cur.c.step, -1), cur.c.language)
+    )
+    with engine.connect() as conn:
+        return base, [ForgettingRow(**row._mapping) for row in conn.execute(query)]
+
+
+def list_runs(engine: Engine, include_incomplete: bool = False) -> list[RunRow]:
+    """Runs, newest first, with how many tasks each stored."""
+    query = (
+        select(
+            Run.id.label("run_id"),
+            Model.name.label("model"),
+            Checkpoint.source.label("checkpoint"),
+            Checkpoint.step,
+            Run.status,
+            Run.started_at,
+            func.count(func.distinct(TaskResult.task)).label("tasks"),
+        )
+        .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
+        .join(Model, Checkpoint.model_id == Model.id)
+        .outerjoin(TaskResult, TaskResult.run_id == Run.id)
+        .group_by(Run.id, Model.name, Checkpoint.source, Checkpoint.step, Run.status, Run.started_at)
+        .order_by(Run.started_at.desc(), Run.id)
+    )
+    if not include_incomplete:
+        query = query.where(Run.status == "complete")
+    with engine.connect() as conn:
+        return [RunRow(**row._mapping) for row in conn.execute(query)]
+
+
+def run_detail(engine: Engine, run_id: str) -> RunDetail | None:
+    """A run's full fingerprint, its checkpoint's lineage and its stored results."""
+    parent = aliased(Checkpoint, name="parent")
+    query = (
+        select(
+            Run.id.label("run_id"),
+            Model.name.label("model"),
+            Checkpoint.source.label("checkpoint"),
+            Checkpoint.kind,
+            Checkpoint.step,
+            Checkpoint.tokens_seen,
+            parent.source.label("parent"),
+            Checkpoint.recipe,
+            Run.status,
+            Run.started_at,
+            Run.finished_at,
+            Run.error,
+            Run.fingerprint,
+        )
+        .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
+        .join(Model, Checkpoint.model_id == Model.id)
+        .outerjoin(parent, Checkpoint.parent_id == parent.id)
+        .where(Run.id == run_id)
+    )
+    results = (
+        select(
+            TaskResult.task,
+            TaskResult.task_version,
+            TaskResult.task_hash,
+            TaskResult.metric,
+            TaskResult.value,
+            TaskResult.stderr,
+            TaskResult.n,
+            TaskResult.signature,
+            TaskResult.note,
+        )
+        .where(TaskResult.run_id == run_id)
+        .order_by(TaskResult.task, TaskResult.metric)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+        if row is None:
+            return None
+        rows = [RunResultRow(**r._mapping) for r in conn.execute(results)]
+        return RunDetail(**row._mapping, results=rows)
+
+
+def _paired(run_a: str, run_b: str, metric: str) -> Select[Any]:
+    """Per-sample scores of the documents both runs scored, paired on task and document hash."""
+    a = aliased(Sample, name="a")
+    b = aliased(Sample, name="b")
+    return (
+        select(a.task, a.doc_id, _score_of(a, metric).label("score_a"), _score_of(b, metric).label("score_b"))
+        .join(b, and_(b.run_id == run_b, b.task == a.task, b.doc_hash == a.doc_hash))
+        .where(a.run_id == run_a)
+        .order_by(a.task, a.doc_id)
+    )
+
+
+def _score_of(sample: Any, metric: str) -> ColumnElement[Any]:
+    if metric != PRIMARY:
+        return sample.scores[metric].as_float()
+    return case(
+        (sample.task.startswith("flores_"), sample.scores["chrf++"].as_float()),
+        else_=sample.scores["acc"].as_float(),
+    )
+
+
+def compare_runs(
+    engine: Engine,
+    run_a: str,
+    run_b: str,
+    metric: str = PRIMARY,
+    resamples: int = 1000,
+    alpha: float = 0.05,
+) -> list[TaskDelta]:
+    """Per task: B minus A on the mean per-sample score (sentence chrF++ for FLORES, accuracy
+    otherwise), documents paired on their hash, with a paired-bootstrap 95% interval and p-value
+    (`harness.stats.paired_bootstrap_mean`). Significant: p < alpha."""
+    query = _paired(run_a, run_b, metric)
+    scores: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            if row.score_a is None or row.score_b is None:
+                continue
+            scores[row.task][0].append(float(row.score_a))
+            scores[row.task][1].append(float(row.score_b))
+    out = []
+    for task, (a, b) in sorted(scores.items()):
+        result = paired_bootstrap_mean(a, b, resamples=resamples)
+        name = metric if metric != PRIMARY else ("chrf++" if task.startswith("flores_") else "acc")
+        out.append(
+            TaskDelta(
+                task,
+                name,
+                result.n,
+                result.baseline,
+                result.candidate,
+                result.delta,
+                result.ci_low,
+                result.ci_high,
+                result.p_value,
+                result.p_value < alpha,
+            )
+        )
+    return out
+
+
+def paired_samples(
+    engine: Engine,
+    run_a: str,
+    run_b: str,
+    task: str,
+    outcome: Outcome = "all",
+    metric: str = PRIMARY,
+    limit: int = 200,
+) -> list[PairedSample]:
+    """Documents of `task` scored in both runs, filtered by outcome: right means a score of 1
+    (accuracy); better compares the scores (sentence chrF++ for translation)."""
+    a = aliased(Sample, name="a")
+    b = aliased(Sample, name="b")
+    score_a = _score_of(a, metric)
+    score_b = _score_of(b, metric)
+    query = (
+        select(
+            a.task,
+            a.doc_id,
+            a.prompt,
+            a.target,
+            a.output.label("output_a"),
+            b.output.label("output_b"),
+            score_a.label("score_a"),
+            score_b.label("score_b"),
+        )
+        .join(b, and_(b.run_id == run_b, b.task == a.task, b.doc_hash == a.doc_hash))
+        .where(a.run_id == run_a, a.task == task)
+        .order_by(a.doc_id)
+        .limit(limit)
+    )
+    conditions: dict[str, ColumnElement[bool]] = {
+        "a_right_b_wrong": and_(score_a >= 1, score_b < 1),
+        "a_wrong_b_right": and_(score_a < 1, score_b >= 1),
+        "both_right": and_(score_a >= 1, score_b >= 1),
+        "both_wrong": and_(score_a < 1, score_b < 1),
+        "a_better": score_a > score_b,
+        "b_better": score_b > score_a,
+    }
+    if outcome in conditions:
+        query = query.where(conditions[outcome])
+    with engine.connect() as conn:
+        return [PairedSample(**row._mapping) for row in conn.execute(query)]

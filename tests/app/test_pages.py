@@ -1,0 +1,128 @@
+"""Every page of the app on a seeded database, through Streamlit's AppTest (no browser)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.seed import Seeded, seed
+from tests.conftest import ROOT
+
+MAIN = str(ROOT / "app" / "main.py")
+
+
+@pytest.fixture
+def seeded() -> Seeded:
+    return seed(os.environ["HARNESS_DB"])  # conftest points HARNESS_DB at a new SQLite file
+
+
+def page(path: str | None = None, **params: str | list[str]) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    for key, value in params.items():
+        at.query_params[key] = value
+    if path:
+        at.switch_page(path)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def url(at: AppTest, key: str) -> list[str]:
+    value = at.query_params[key]
+    return value if isinstance(value, list) else [value]
+
+
+def test_leaderboard_shows_models_coverage_and_missing_cells(seeded: Seeded) -> None:
+    at = page()
+    table = at.dataframe[0].value
+    assert list(table.index) == ["base-model", "lin-cpt", "other-model"]
+    assert list(table.columns) == ["afrixnli", "flores", "xnli"]
+    assert table.loc["other-model", "xnli"] == "missing"  # never a zero
+    assert table.loc["lin-cpt", "flores"].endswith("(3/4 tasks)")
+    assert table.loc["base-model", "flores"].endswith("(4/4 tasks)")
+    assert "[" in table.loc["base-model", "xnli"]  # the interval
+    csv = at.get("download_button")[0]
+    assert csv is not None
+
+
+def test_leaderboard_filters_live_in_the_url(seeded: Seeded) -> None:
+    at = page(by="task", script="Hans", model=["base-model", "other-model"])
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["flores_eng_Latn-zho_Hans"]
+    assert list(table.index) == ["base-model", "other-model"]
+    at.sidebar.multiselect[0].select("flores").run()  # family
+    assert url(at, "family") == ["flores"]
+    assert url(at, "by") == ["task"]
+
+
+def test_languages_heatmap_by_resource_level(seeded: Seeded) -> None:
+    at = page("pages/languages.py", group="resource", metric="chrf++")
+    table = at.dataframe[0].value
+    groups = {group for group, _ in table.index}
+    assert groups == {"low", "medium", "high"}  # Lingala, Swahili, Chinese
+    assert ("low", "Lingala (lin_Latn)") in table.index
+    assert set(table.columns) == {"base-model", "lin-cpt", "other-model"}
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_checkpoints_curve_and_forgetting(seeded: Seeded) -> None:
+    at = page("pages/checkpoints.py", model="lin-cpt", metric="acc")
+    curve = at.dataframe[0].value
+    assert list(curve.columns) == [100, 200, 300]
+    assert set(curve.index) == {"xnli_en", "xnli_sw", "afrixnli_lin"}
+    forgetting = at.dataframe[1].value
+    assert list(forgetting.columns) == ["step 100", "step 200", "step 300"]
+    assert "eng_Latn" in forgetting.index
+    assert any("Base: base-model org/base-model" in c.value for c in at.caption)
+    at.sidebar.selectbox[2].select("tokens_seen").run()
+    assert url(at, "x") == ["tokens_seen"]
+
+
+def test_compare_deltas_and_documents(seeded: Seeded) -> None:
+    a, b = seeded.runs["base-model"], seeded.runs["lin-cpt@300"]
+    at = page("pages/compare.py", a=a, b=b, task="xnli_en", outcome="a_right_b_wrong")
+    deltas = at.dataframe[0].value.set_index("task")
+    assert deltas.loc["flores_eng_Latn-lin_Latn", "significant"] == "yes"  # +10 chrF++ and more
+    assert deltas.loc["flores_eng_Latn-lin_Latn", "metric"] == "chrf++"
+    assert "flores_eng_Latn-zho_Hans" not in deltas.index  # lin-cpt was not scored on it
+    docs = at.dataframe[1].value
+    assert len(docs) > 0 and (docs["A"] == 1.0).all() and (docs["B"] == 0.0).all()
+    at.sidebar.selectbox[2].select("flores_eng_Latn-lin_Latn").run()
+    docs = at.dataframe[1].value
+    assert list(docs.columns) == [
+        "doc", "source", "reference", "hypothesis A", "hypothesis B", "chrF++ A", "chrF++ B"
+    ]  # fmt: skip
+    assert docs.loc[0, "source"] == "source sentence 0"
+
+
+def test_run_fingerprint(seeded: Seeded) -> None:
+    at = page("pages/run.py", run=seeded.runs["lin-cpt@200"])
+    fingerprint = at.table[1].value
+    assert fingerprint.loc["dtype", "value"] == "float32"
+    assert fingerprint.loc["versions.lm_eval", "value"] == "0.4.13"
+    assert fingerprint.loc["decoding.max_gen_toks", "value"] == "256"
+    results = at.dataframe[0].value
+    assert set(results["task_hash"]) == {"a" * 64, "b" * 64}
+    assert at.table[0].value.loc["step", "value"] == "200"
+
+
+def test_empty_database_says_so() -> None:
+    at = page()
+    assert "No complete runs" in at.info[0].value
+
+
+def test_app_never_imports_the_engine(seeded: Seeded) -> None:
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest\n"
+        "for p in [None, 'pages/languages.py', 'pages/checkpoints.py', 'pages/compare.py',"
+        " 'pages/run.py']:\n"
+        f"    at = AppTest.from_file({MAIN!r}, default_timeout=30)\n"
+        "    (at.switch_page(p) if p else None); at.run(); assert not at.exception\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('lm_eval', 'torch', 'transformers'))\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
