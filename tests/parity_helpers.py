@@ -219,3 +219,31 @@ def compare(lm: list[Sample], ours: list[Sample]) -> Comparison:
         prompt_diffs=[a.doc_id for a, b in pairs if a.prompt != b.prompt],
         target_diffs=[a.doc_id for a, b in pairs if a.target != b.target],
     )
+
+
+def lm_eval_builtin(
+    relative_yaml: str, task: str, data_files: dict[str, str], loader: str = "json", **loader_kwargs: Any
+) -> dict[str, Any]:
+    """lm-eval's shipped task config (`lm_eval/tasks/<relative_yaml>`, includes resolved), renamed to
+    `task`, its hub dataset replaced by local files, 0-shot."""
+    import lm_eval
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    config = load_yaml(Path(lm_eval.__file__).parent / "tasks" / relative_yaml)
+    config.update(
+        task=task,
+        dataset_path=loader,
+        dataset_name=None,
+        dataset_kwargs={"data_files": data_files, **loader_kwargs},
+        training_split=None,
+        num_fewshot=0,
+    )
+    for metric in config.get("metric_list", []):
+        metric.pop("hf_evaluate", None)  # it would fetch HF evaluate's f1 from the hub; unused for choices
+    config.pop("tag", None)
+    return config
+
+
+def choice_loglikelihoods(output: dict[str, Any], task: str) -> dict[str, list[float]]:
+    """Each logged document's per-choice loglikelihoods, by document hash."""
+    return {s["doc_hash"]: [r[0][0] for r in s["resps"]] for s in output["samples"][task]}

@@ -2,36 +2,15 @@
 pointed at the same local rows (tiny model, in one process, one model instance)."""
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tasks.base import TaskOptions
 from tasks.xnli.task import AfriXnli, Xnli
 from tests.conftest import need_shared_data
+from tests.parity_helpers import choice_loglikelihoods, lm_eval_builtin
 
 LIMIT = 24
-
-
-def builtin(relative_yaml: str, task: str, data_files: dict[str, str]) -> dict[str, Any]:
-    """lm-eval's shipped task config, with its hub dataset replaced by local JSONL files."""
-    import lm_eval
-    from lm_eval.tasks._yaml_loader import load_yaml
-
-    config = load_yaml(Path(lm_eval.__file__).parent / "tasks" / relative_yaml)
-    config.update(
-        task=task,
-        dataset_path="json",
-        dataset_name=None,
-        dataset_kwargs={"data_files": data_files},
-        training_split=None,
-    )
-    config.pop("tag", None)
-    return config
-
-
-def loglikelihoods(output: dict[str, Any], task: str) -> dict[str, list[float]]:
-    return {s["doc_hash"]: [r[0][0] for r in s["resps"]] for s in output["samples"][task]}
 
 
 def test_xnli_and_afrixnli_loglikelihoods_equal_lm_eval(tiny_model: Path) -> None:
@@ -46,10 +25,10 @@ def test_xnli_and_afrixnli_loglikelihoods_equal_lm_eval(tiny_model: Path) -> Non
         AfriXnli().lm_eval_config("afrixnli_lin", afri_root, TaskOptions(split="test")),
     ]
     theirs = [
-        builtin(
+        lm_eval_builtin(
             "xnli/xnli_en.yaml", "lm_eval_xnli_en", {"validation": str(xnli_root / "en" / "validation.jsonl")}
         ),
-        builtin(
+        lm_eval_builtin(
             "afrixnli/direct/prompt_1/afrixnli_lin.yaml",
             "lm_eval_afrixnli_lin",
             {
@@ -69,7 +48,7 @@ def test_xnli_and_afrixnli_loglikelihoods_equal_lm_eval(tiny_model: Path) -> Non
     )
     assert output is not None
     for mine, reference in (("xnli_en", "lm_eval_xnli_en"), ("afrixnli_lin", "lm_eval_afrixnli_lin")):
-        a, b = loglikelihoods(output, mine), loglikelihoods(output, reference)
+        a, b = choice_loglikelihoods(output, mine), choice_loglikelihoods(output, reference)
         assert len(a) == LIMIT and a.keys() == b.keys()
         for doc_hash, values in a.items():
             assert values == pytest.approx(b[doc_hash], abs=1e-5), (mine, doc_hash)

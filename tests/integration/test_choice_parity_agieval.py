@@ -12,6 +12,7 @@ import pytest
 from tasks.agieval.task import Agieval
 from tasks.base import TaskOptions
 from tests.conftest import need_shared_data
+from tests.parity_helpers import lm_eval_builtin
 
 LIMIT = 12
 MULTIPLE_CHOICE = ("english", "physics")  # physics rows 3 and 11 have two answers each
@@ -43,22 +44,6 @@ def hub_rows(official: Path, subject: str) -> list[dict[str, Any]]:
     return out
 
 
-def builtin(subject: str, path: Path) -> dict[str, Any]:
-    """lm-eval's shipped task config, its hub dataset replaced by a local JSONL file."""
-    import lm_eval
-    from lm_eval.tasks._yaml_loader import load_yaml
-
-    config = load_yaml(Path(lm_eval.__file__).parent / "tasks" / "agieval" / f"gaokao-{subject}.yaml")
-    config.update(
-        task=f"lm_eval_agieval_gaokao_{subject}",
-        dataset_path="json",
-        dataset_name=None,
-        dataset_kwargs={"data_files": {"test": str(path)}},
-    )
-    config.pop("tag", None)
-    return config
-
-
 def by_hash(output: dict[str, Any], task: str) -> dict[str, dict[str, Any]]:
     return {s["doc_hash"]: s for s in output["samples"][task]}
 
@@ -75,7 +60,11 @@ def test_agieval_gaokao_equals_lm_eval(tiny_model: Path, tmp_path: Path) -> None
         path = tmp_path / f"gaokao-{subject}.jsonl"
         rows = hub_rows(root / "v1" / f"gaokao-{subject}.jsonl", subject)
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        theirs.append(builtin(subject, path))
+        theirs.append(
+            lm_eval_builtin(
+                f"agieval/gaokao-{subject}.yaml", f"lm_eval_agieval_gaokao_{subject}", {"test": str(path)}
+            )
+        )
     fam = Agieval()
     ours = [fam.lm_eval_config(f"agieval_gaokao_{s}", root, TaskOptions()) for s in subjects]
     lm = HFLM(pretrained=str(tiny_model), device="cpu", dtype="float32", batch_size=8)

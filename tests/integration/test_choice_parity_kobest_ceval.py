@@ -2,7 +2,6 @@
 lm-eval's own built-in tasks pointed at the same local rows (tiny model, one process, one model)."""
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -11,36 +10,11 @@ from tasks.base import TaskOptions
 from tasks.ceval.task import Ceval
 from tasks.kobest.task import Kobest
 from tests.conftest import need_shared_data
+from tests.parity_helpers import choice_loglikelihoods, lm_eval_builtin
 
 LIMIT = 16
 KOBEST = ("boolq", "copa", "hellaswag")
 SUBJECT = "high_school_biology"  # row 15 has options with leading spaces
-
-
-def builtin(
-    relative_yaml: str, task: str, loader: str, data_files: dict[str, str], **loader_kwargs: Any
-) -> dict[str, Any]:
-    """lm-eval's shipped task config, its hub dataset replaced by local files, 0-shot."""
-    import lm_eval
-    from lm_eval.tasks._yaml_loader import load_yaml
-
-    config = load_yaml(Path(lm_eval.__file__).parent / "tasks" / relative_yaml)
-    config.update(
-        task=task,
-        dataset_path=loader,
-        dataset_name=None,
-        dataset_kwargs={"data_files": data_files, **loader_kwargs},
-        training_split=None,
-        num_fewshot=0,
-    )
-    for metric in config.get("metric_list", []):
-        metric.pop("hf_evaluate", None)  # it would fetch HF evaluate's f1 from the hub; unused for choices
-    config.pop("tag", None)
-    return config
-
-
-def loglikelihoods(output: dict[str, Any], task: str) -> dict[str, list[float]]:
-    return {s["doc_hash"]: [r[0][0] for r in s["resps"]] for s in output["samples"][task]}
 
 
 def test_kobest_and_ceval_loglikelihoods_equal_lm_eval(tiny_model: Path) -> None:
@@ -55,10 +29,9 @@ def test_kobest_and_ceval_loglikelihoods_equal_lm_eval(tiny_model: Path) -> None
     for config in ours:
         config["num_fewshot"] = 0
     theirs = [
-        builtin(
+        lm_eval_builtin(
             f"kobest/kobest_{t}.yaml",
             f"lm_eval_kobest_{t}",
-            "json",
             {
                 "test": str(kobest_root / t / "test.jsonl"),
                 "validation": str(kobest_root / t / "validation.jsonl"),
@@ -67,14 +40,14 @@ def test_kobest_and_ceval_loglikelihoods_equal_lm_eval(tiny_model: Path) -> None
         for t in KOBEST
     ]
     theirs.append(
-        builtin(
+        lm_eval_builtin(
             f"ceval/ceval-valid_{SUBJECT}.yaml",
             f"lm_eval_ceval_{SUBJECT}",
-            "csv",
             {
                 "val": str(ceval_root / "val" / f"{SUBJECT}_val.csv"),
                 "dev": str(ceval_root / "dev" / f"{SUBJECT}_dev.csv"),
             },
+            loader="csv",
             # dev has an `explanation` column too; the csv loader wants one set of columns.
             usecols=["id", "question", "A", "B", "C", "D", "answer"],
         )
@@ -92,7 +65,7 @@ def test_kobest_and_ceval_loglikelihoods_equal_lm_eval(tiny_model: Path) -> None
     pairs = [(f"kobest_{t}", f"lm_eval_kobest_{t}") for t in KOBEST]
     pairs.append((f"ceval_{SUBJECT}", f"lm_eval_ceval_{SUBJECT}"))
     for mine, reference in pairs:
-        a, b = loglikelihoods(output, mine), loglikelihoods(output, reference)
+        a, b = choice_loglikelihoods(output, mine), choice_loglikelihoods(output, reference)
         assert len(a) == LIMIT and a.keys() == b.keys(), mine
         for doc_hash, values in a.items():
             assert values == pytest.approx(b[doc_hash], abs=1e-5), (mine, doc_hash)
