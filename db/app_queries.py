@@ -346,18 +346,22 @@ def language_matrix(
         return out
 
 
+def _checkpoint_select() -> Select[int, str, str, int | None, int | None, int | None]:
+    """The columns of a CheckpointRow, with its model's name."""
+    return select(
+        Checkpoint.id,
+        Model.name.label("model"),
+        Checkpoint.source,
+        Checkpoint.step,
+        Checkpoint.tokens_seen,
+        Checkpoint.parent_id,
+    ).join(Model, Checkpoint.model_id == Model.id)
+
+
 def model_checkpoints(engine: Engine, model: str) -> list[CheckpointRow]:
     """A model's checkpoints by step (unknown steps first)."""
     query = (
-        select(
-            Checkpoint.id,
-            Model.name.label("model"),
-            Checkpoint.source,
-            Checkpoint.step,
-            Checkpoint.tokens_seen,
-            Checkpoint.parent_id,
-        )
-        .join(Model, Checkpoint.model_id == Model.id)
+        _checkpoint_select()
         .where(Model.name == model)
         .order_by(func.coalesce(Checkpoint.step, -1), Checkpoint.id)
     )
@@ -366,18 +370,7 @@ def model_checkpoints(engine: Engine, model: str) -> list[CheckpointRow]:
 
 
 def checkpoint(engine: Engine, checkpoint_id: int) -> CheckpointRow | None:
-    query = (
-        select(
-            Checkpoint.id,
-            Model.name.label("model"),
-            Checkpoint.source,
-            Checkpoint.step,
-            Checkpoint.tokens_seen,
-            Checkpoint.parent_id,
-        )
-        .join(Model, Checkpoint.model_id == Model.id)
-        .where(Checkpoint.id == checkpoint_id)
-    )
+    query = _checkpoint_select().where(Checkpoint.id == checkpoint_id)
     with engine.connect() as conn:
         row = conn.execute(query).first()
         return CheckpointRow(**row._mapping) if row else None
