@@ -76,9 +76,3 @@ def selectbox(
     value = str(chosen if chosen is not None else options[index])
     keep(key, value)
     return value
-
-
-def fmt(value: float | None) -> str:
-    if value is None:
-        return "missing"
-    return f"{value:.3f}" if abs(value) <= 1 else f"{value:.2f}"

@@ -5,7 +5,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app.common import engine, fmt, multiselect, selectbox
+from app.common import engine, multiselect, selectbox
+from app.tables import fmt
 from db import app_queries as q
 
 st.title("Checkpoints")

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from app.common import engine, fmt, selectbox
+from app.common import engine, selectbox
+from app.tables import fmt
 from db import app_queries as q
 
 st.title("Compare")

@@ -1,9 +1,9 @@
 """Leaderboard: models x task families (or tasks), with coverage and 95% intervals."""
 
-import pandas as pd
 import streamlit as st
 
-from app.common import engine, fmt, keep, multiselect, selectbox
+from app.common import engine, keep, multiselect, selectbox
+from app.tables import numbers_table, shown_table
 from db import app_queries as q
 
 st.title("Leaderboard")
@@ -27,19 +27,20 @@ if not cells:
     st.warning("No results match the filters.")
     st.stop()
 
-columns = sorted({c.column for c in cells})
-models = sorted({c.model for c in cells})
-table = pd.DataFrame("missing", index=pd.Index(models, name="model"), columns=columns)
-for c in cells:
-    if c.mean is None:
-        continue
-    interval = f" [{fmt(c.ci_low)}, {fmt(c.ci_high)}]" if c.ci_low is not None else ""
-    coverage = f" ({c.covered}/{c.total} tasks)" if by == "family" else ""
-    table.loc[c.model, c.column] = f"{fmt(c.mean)}{interval}{coverage}"
+table = shown_table(cells, by)
 st.caption(
     "Each cell: mean over the tasks the model has, its 95% interval, and how many of the column's "
     "tasks that mean covers. A model without any of a column's tasks shows `missing`; it is never "
     "averaged as zero. Each model's newest complete result per task (highest step) is used."
 )
 st.dataframe(table, width="stretch")
-st.download_button("Download CSV", table.to_csv().encode("utf-8"), "leaderboard.csv", "text/csv")
+left, right = st.columns(2)
+left.download_button("Download CSV (as shown)", table.to_csv().encode("utf-8"), "leaderboard.csv", "text/csv")
+numbers = numbers_table(cells, by)
+right.download_button(
+    "Download CSV (numbers)",
+    numbers.to_csv(index=False).encode("utf-8"),
+    "leaderboard-numbers.csv",
+    "text/csv",
+    help="One row per shown cell, unrounded, with the interval and coverage as separate columns.",
+)

@@ -1,12 +1,17 @@
 """Every page of the app on a seeded database, through Streamlit's AppTest (no browser)."""
 
+import io
 import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.tables import numbers_table, shown_table
+from db import app_queries as q
+from db.session import make_engine
 from tests.app.seed import Seeded, seed
 from tests.conftest import ROOT
 
@@ -43,8 +48,26 @@ def test_leaderboard_shows_models_coverage_and_missing_cells(seeded: Seeded) -> 
     assert table.loc["lin-cpt", "flores"].endswith("(3/4 tasks)")
     assert table.loc["base-model", "flores"].endswith("(4/4 tasks)")
     assert "[" in table.loc["base-model", "xnli"]  # the interval
-    csv = at.get("download_button")[0]
-    assert csv is not None
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download CSV (as shown)", "Download CSV (numbers)"]
+
+
+def test_leaderboard_csv_exports_round_trip(seeded: Seeded) -> None:
+    cells = q.leaderboard(make_engine(seeded.url))
+    shown = pd.read_csv(io.StringIO(shown_table(cells, "family").to_csv()), index_col="model")
+    assert shown.loc["other-model", "xnli"] == "missing"
+    numbers = pd.read_csv(io.StringIO(numbers_table(cells, "family").to_csv(index=False)))
+    assert len(numbers) == len(cells)  # one row per cell: the missing one is absent, not zero
+    for cell, row in zip(cells, numbers.itertuples(), strict=True):
+        assert (row.model, row.family, row.tasks_covered, row.tasks_total) == (
+            cell.model,
+            cell.column,
+            cell.covered,
+            cell.total,
+        )
+        assert row.mean == pytest.approx(cell.mean, rel=1e-12)
+        assert row.ci95_low == pytest.approx(cell.ci_low, rel=1e-12)
+        assert shown.loc[cell.model, cell.column].startswith(f"{cell.mean:.2f}" if cell.mean > 1 else "0.")
 
 
 def test_leaderboard_filters_live_in_the_url(seeded: Seeded) -> None:

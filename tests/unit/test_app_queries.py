@@ -1,0 +1,222 @@
+"""The app's query functions (`db/app_queries.py`) on SQLite and on a real PostgreSQL server.
+
+Each aggregate is recomputed here in plain Python from the raw rows the seed wrote (read back
+with one flat SELECT), so the SQL is checked against an independent computation on both
+backends, and the two backends must agree with each other.
+"""
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from db import app_queries as q
+from db.models import Checkpoint, Model, Run, Sample, TaskResult
+from db.session import make_engine
+from tests.app.seed import Seeded, seed
+from tests.pg import new_database, postgres_url  # noqa: F401  (postgres_url: the server fixture)
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('app-queries') / 'r.db'}"
+    else:
+        url = new_database(request.getfixturevalue("postgres_url"))
+    return seed(url)
+
+
+@pytest.fixture
+def engine(seeded: Seeded) -> Engine:
+    return make_engine(seeded.url)
+
+
+def _raw_results(engine: Engine) -> list[dict[str, Any]]:
+    query = (
+        select(
+            Model.name.label("model"),
+            Checkpoint.step,
+            Run.id.label("run_id"),
+            Run.status,
+            Run.started_at,
+            TaskResult.task,
+            TaskResult.family,
+            TaskResult.language,
+            TaskResult.metric,
+            TaskResult.value,
+            TaskResult.stderr,
+        )
+        .join(Run, TaskResult.run_id == Run.id)
+        .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
+        .join(Model, Checkpoint.model_id == Model.id)
+    )
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _primary(row: dict[str, Any]) -> bool:
+    return row["metric"] == ("chrf++" if row["family"] == "flores" else "acc")
+
+
+def _latest_per_model(engine: Engine) -> dict[tuple[str, str], dict[str, Any]]:
+    """(model, task) -> the primary-metric row of its highest-step, newest complete run."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in _raw_results(engine):
+        if row["status"] != "complete" or not _primary(row):
+            continue
+        key = (row["model"], row["task"])
+        rank = (row["step"] if row["step"] is not None else -1, row["started_at"])
+        if key not in best or rank > (
+            best[key]["step"] if best[key]["step"] is not None else -1,
+            best[key]["started_at"],
+        ):
+            best[key] = row
+    return best
+
+
+def test_leaderboard_by_family_equals_python_means(engine: Engine) -> None:
+    latest = _latest_per_model(engine)
+    expected: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for (model, _), row in latest.items():
+        expected[(model, row["family"])].append(row)
+    cells = {(c.model, c.column): c for c in q.leaderboard(engine, by="family")}
+    assert set(cells) == set(expected)
+    totals: dict[str, set[str]] = defaultdict(set)
+    for (_, task), row in latest.items():
+        totals[row["family"]].add(task)
+    for key, rows in expected.items():
+        cell = cells[key]
+        mean = sum(r["value"] for r in rows) / len(rows)
+        half = 1.959963984540054 * math.sqrt(sum(r["stderr"] ** 2 for r in rows)) / len(rows)
+        assert cell.mean == pytest.approx(mean, abs=1e-9)
+        assert (cell.ci_low, cell.ci_high) == pytest.approx((mean - half, mean + half), abs=1e-9)
+        assert (cell.covered, cell.total) == (len(rows), len(totals[key[1]]))
+    # The seed leaves other-model without XNLI: no cell, never a zero.
+    assert ("other-model", "xnli") not in cells
+    # lin-cpt's newest checkpoint (step 300) stands for it; its failed run (chrF++ 99) never does.
+    lin = cells[("lin-cpt", "flores")]
+    assert lin.covered == 3 and lin.total == 4
+    assert all(row["value"] < 99 for row in expected[("lin-cpt", "flores")])
+
+
+def test_filters_narrow_rows_by_language_script_and_model(engine: Engine) -> None:
+    lingala = q.leaderboard(engine, by="task", filters=q.Filters(languages=["lin_Latn"]))
+    assert {c.column for c in lingala} == {
+        "flores_eng_Latn-lin_Latn",
+        "flores_lin_Latn-eng_Latn",
+        "afrixnli_lin",
+    }
+    han = q.leaderboard(engine, by="task", filters=q.Filters(scripts=["Hans"]))
+    assert {(c.model, c.column) for c in han} == {
+        ("base-model", "flores_eng_Latn-zho_Hans"),
+        ("other-model", "flores_eng_Latn-zho_Hans"),
+    }
+    only = q.leaderboard(engine, filters=q.Filters(models=["other-model"]))
+    assert {c.model for c in only} == {"other-model"}
+    options = q.filter_options(engine)
+    assert options.models == ["base-model", "lin-cpt", "other-model"]
+    assert {"flores", "xnli", "afrixnli"} <= set(options.families)
+    assert options.metrics[0] == q.PRIMARY and "chrf++" in options.metrics
+
+
+def test_language_matrix_means_tasks_per_language(engine: Engine) -> None:
+    latest = _latest_per_model(engine)
+    expected: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for (model, _), row in latest.items():
+        if row["language"] is not None:
+            expected[(model, row["language"])].append(row["value"])
+    cells = {(c.model, c.language): c for c in q.language_matrix(engine, group_by="resource")}
+    assert set(cells) == set(expected)
+    for key, values in expected.items():
+        assert cells[key].value == pytest.approx(sum(values) / len(values), abs=1e-9)
+        assert cells[key].tasks == len(values)
+
+
+def test_checkpoints_curve_and_forgetting(engine: Engine) -> None:
+    steps = [c.step for c in q.model_checkpoints(engine, "lin-cpt")]
+    assert steps == [100, 200, 300]
+    curve = q.checkpoint_curve(engine, "lin-cpt")
+    assert sorted({p.step for p in curve}) == [100, 200, 300]
+    raw = [r for r in _raw_results(engine) if r["status"] == "complete" and _primary(r)]
+    by = {(r["model"], r["step"], r["task"]): r["value"] for r in raw}
+    language = {r["task"]: r["language"] for r in raw}
+    for point in curve:
+        assert point.value == pytest.approx(by[("lin-cpt", point.step, point.task)], abs=1e-9)
+    base, rows = q.forgetting(engine, "lin-cpt")
+    assert base is not None and base.model == "base-model"
+    assert rows
+    for row in rows:
+        # A language's change: the mean over the tasks both have of (checkpoint - base).
+        deltas = [
+            by[("lin-cpt", row.step, t)] - by[("base-model", None, t)]
+            for (m, s, t) in by
+            if m == "lin-cpt"
+            and s == row.step
+            and language[t] == row.language
+            and ("base-model", None, t) in by
+        ]
+        assert row.tasks == len(deltas)
+        assert row.delta == pytest.approx(sum(deltas) / len(deltas), abs=1e-9)
+    lingala = [r for r in rows if r.language == "lin_Latn"]
+    assert [r.step for r in lingala] == [100, 200, 300]
+
+
+def test_runs_detail_compare_and_paired_samples(engine: Engine, seeded: Seeded) -> None:
+    complete = q.list_runs(engine)
+    assert len(complete) == 5 and all(r.status == "complete" for r in complete)
+    assert len(q.list_runs(engine, include_incomplete=True)) == 6
+    detail = q.run_detail(engine, seeded.runs["lin-cpt@300"])
+    assert detail is not None and detail.parent == "org/base-model" and detail.step == 300
+    assert detail.fingerprint["dtype"] == "float32"
+    assert {r.task for r in detail.results} >= {"xnli_en", "flores_eng_Latn-lin_Latn"}
+
+    run_a, run_b = seeded.runs["base-model"], seeded.runs["lin-cpt@300"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(Sample.run_id, Sample.task, Sample.doc_hash, Sample.scores)).all()
+    scores: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for run_id, task, doc_hash, sample_scores in rows:
+        primary = "chrf++" if task.startswith("flores_") else "acc"
+        scores[(run_id, task)][doc_hash] = float(sample_scores[primary])
+    deltas = {d.task: d for d in q.compare_runs(engine, run_a, run_b, resamples=200)}
+    assert "flores_eng_Latn-zho_Hans" not in deltas  # lin-cpt has no Chinese: nothing to pair
+    for task, d in deltas.items():
+        a, b = scores[(run_a, task)], scores[(run_b, task)]
+        shared = sorted(set(a) & set(b))
+        assert d.n == len(shared)
+        assert d.delta == pytest.approx(sum(b[h] - a[h] for h in shared) / len(shared), abs=1e-9)
+        assert d.ci_low <= d.delta <= d.ci_high
+    right_wrong = q.paired_samples(engine, run_a, run_b, "xnli_en", outcome="a_right_b_wrong")
+    a, b = scores[(run_a, "xnli_en")], scores[(run_b, "xnli_en")]
+    expected = sum(1 for h in a if a[h] == 1 and b[h] == 0)
+    assert len(right_wrong) == expected
+    assert all(s.score_a == 1 and s.score_b == 0 for s in right_wrong)
+    better = q.paired_samples(engine, run_a, run_b, "flores_eng_Latn-lin_Latn", outcome="b_better")
+    assert all(s.score_b > s.score_a for s in better)
+    assert len(better) == sum(
+        1
+        for h in scores[(run_a, "flores_eng_Latn-lin_Latn")]
+        if scores[(run_b, "flores_eng_Latn-lin_Latn")][h] > scores[(run_a, "flores_eng_Latn-lin_Latn")][h]
+    )
+
+
+def test_sqlite_and_postgresql_give_the_same_leaderboard(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    sqlite = make_engine(seed(f"sqlite:///{tmp_path / 'a.db'}").url)
+    postgres = make_engine(seed(new_database(request.getfixturevalue("postgres_url"))).url)
+
+    def table(engine: Engine) -> list[tuple[Any, ...]]:
+        return [
+            (c.model, c.column, round(c.mean or 0, 9), c.covered, c.total)
+            for c in q.leaderboard(engine, by="task")
+        ]
+
+    assert table(sqlite) == table(postgres)
+    assert [(c.model, c.language, round(c.value or 0, 9)) for c in q.language_matrix(sqlite)] == [
+        (c.model, c.language, round(c.value or 0, 9)) for c in q.language_matrix(postgres)
+    ]
