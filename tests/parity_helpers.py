@@ -222,10 +222,15 @@ def compare(lm: list[Sample], ours: list[Sample]) -> Comparison:
 
 
 def lm_eval_builtin(
-    relative_yaml: str, task: str, data_files: dict[str, str], loader: str = "json", **loader_kwargs: Any
+    relative_yaml: str,
+    task: str,
+    data_files: dict[str, str],
+    loader: str = "json",
+    num_fewshot: int = 0,
+    **loader_kwargs: Any,
 ) -> dict[str, Any]:
     """lm-eval's shipped task config (`lm_eval/tasks/<relative_yaml>`, includes resolved), renamed to
-    `task`, its hub dataset replaced by local files, 0-shot."""
+    `task`, its hub dataset replaced by local files, `num_fewshot`-shot (0 by default)."""
     import lm_eval
     from lm_eval.tasks._yaml_loader import load_yaml
 
@@ -236,7 +241,7 @@ def lm_eval_builtin(
         dataset_name=None,
         dataset_kwargs={"data_files": data_files, **loader_kwargs},
         training_split=None,
-        num_fewshot=0,
+        num_fewshot=num_fewshot,
     )
     for metric in config.get("metric_list", []):
         metric.pop("hf_evaluate", None)  # it would fetch HF evaluate's f1 from the hub; unused for choices
@@ -247,3 +252,30 @@ def lm_eval_builtin(
 def choice_loglikelihoods(output: dict[str, Any], task: str) -> dict[str, list[float]]:
     """Each logged document's per-choice loglikelihoods, by document hash."""
     return {s["doc_hash"]: [r[0][0] for r in s["resps"]] for s in output["samples"][task]}
+
+
+def agieval_hub_rows(official: Path, subject: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """The rows of lm-eval's hub datasets `hails/agieval-gaokao-<subject>` (query/choices/gold, or
+    query/answer for mathcloze), written down from AGIEval's zero-shot prompt independently of
+    tasks/agieval, from the first `limit` official rows."""
+    out = []
+    for line in official.read_text(encoding="utf-8").splitlines()[:limit]:
+        row = json.loads(line)
+        passage = row["passage"] or ""
+        if subject == "mathcloze":
+            out.append({"query": passage + "问题：" + row["question"] + "\n答案：", "answer": row["answer"]})
+            continue
+        if subject == "english":
+            head, tail = "Q: ", " Answer Choices: "
+            end = "\nA: Among A through D, the answer is"
+        else:
+            head, tail, end = "问题：", " 选项：", "\n答案：从A到D, 我们应选择"
+        labels = row["label"] if isinstance(row["label"], list) else [row["label"]]
+        out.append(
+            {
+                "query": passage + head + row["question"] + tail + " ".join(row["options"]) + end,
+                "choices": row["options"],
+                "gold": [ord(label) - ord("A") for label in labels],
+            }
+        )
+    return out

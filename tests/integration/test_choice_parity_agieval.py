@@ -12,36 +12,11 @@ import pytest
 from tasks.agieval.task import Agieval
 from tasks.base import TaskOptions
 from tests.conftest import need_shared_data
-from tests.parity_helpers import lm_eval_builtin
+from tests.parity_helpers import agieval_hub_rows, lm_eval_builtin
 
 LIMIT = 12
 MULTIPLE_CHOICE = ("english", "physics")  # physics rows 3 and 11 have two answers each
 CLOZE = "mathcloze"
-
-
-def hub_rows(official: Path, subject: str) -> list[dict[str, Any]]:
-    """The hub's rows, written down from AGIEval's zero-shot prompt independently of tasks/agieval."""
-    out = []
-    for line in official.read_text(encoding="utf-8").splitlines()[:LIMIT]:
-        row = json.loads(line)
-        passage = row["passage"] or ""
-        if subject == CLOZE:
-            out.append({"query": passage + "问题：" + row["question"] + "\n答案：", "answer": row["answer"]})
-            continue
-        if subject == "english":
-            head, tail = "Q: ", " Answer Choices: "
-            end = "\nA: Among A through D, the answer is"
-        else:
-            head, tail, end = "问题：", " 选项：", "\n答案：从A到D, 我们应选择"
-        labels = row["label"] if isinstance(row["label"], list) else [row["label"]]
-        out.append(
-            {
-                "query": passage + head + row["question"] + tail + " ".join(row["options"]) + end,
-                "choices": row["options"],
-                "gold": [ord(label) - ord("A") for label in labels],
-            }
-        )
-    return out
 
 
 def by_hash(output: dict[str, Any], task: str) -> dict[str, dict[str, Any]]:
@@ -58,7 +33,7 @@ def test_agieval_gaokao_equals_lm_eval(tiny_model: Path, tmp_path: Path) -> None
     theirs = []
     for subject in subjects:
         path = tmp_path / f"gaokao-{subject}.jsonl"
-        rows = hub_rows(root / "v1" / f"gaokao-{subject}.jsonl", subject)
+        rows = agieval_hub_rows(root / "v1" / f"gaokao-{subject}.jsonl", subject, LIMIT)
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         theirs.append(
             lm_eval_builtin(

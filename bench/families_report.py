@@ -1,0 +1,251 @@
+"""Every task family on about N items with one model, next to lm-eval's own built-in tasks.
+
+    .venv/bin/python bench/families_report.py [--model smollm2-135m] [--items 100] [--only xnli,kobest]
+
+Each family runs through `harness eval` (the CLI, as a user runs it) on the first items of its
+tasks: a family of k tasks gets `ceil(items / k)` documents per task. Where lm-eval ships the task
+(XNLI, AfriXNLI, KoBEST, C-Eval, AGIEval Gaokao), lm-eval's own YAML is then run in one process
+on the same checkpoint, the same local rows and the same few-shot count, and the accuracies are
+printed side by side with the number of documents whose correctness differs. Families lm-eval
+does not have (GAOKAO-Bench points, IF-MT terminology) are reported on their own.
+
+Writes the table to stdout and everything to `--out` (JSON). Exits 1 when an accuracy differs.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for `tests.parity_helpers`
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import sqlite3  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from contextlib import closing  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+
+from tests.parity_helpers import PROJECT_ROOT, VENV_BIN, agieval_hub_rows, lm_eval_builtin, run  # noqa: E402
+
+KOBEST = ("boolq", "copa", "hellaswag", "sentineg", "wic")
+AGIEVAL = (
+    "chinese",
+    "english",
+    "geography",
+    "history",
+    "biology",
+    "chemistry",
+    "physics",
+    "mathqa",
+    "mathcloze",
+)
+
+
+@dataclass
+class Family:
+    name: str
+    tasks: list[str]
+    """Concrete harness task names."""
+    split: str | None = None
+    reference: Callable[[Path, str, int, Path], dict[str, Any]] | None = None
+    """(data root, harness task, limit, scratch dir) -> lm-eval's built-in config for the same rows."""
+    num_fewshot: int = 0
+    metrics: tuple[str, ...] = ("acc",)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _xnli(data: Path, task: str, limit: int, tmp: Path) -> dict[str, Any]:
+    lang = task.removeprefix("xnli_")
+    files = {"validation": str(data / "xnli" / lang / "validation.jsonl")}
+    return lm_eval_builtin(f"xnli/xnli_{lang}.yaml", f"lm_eval_{task}", files)
+
+
+def _afrixnli(data: Path, task: str, limit: int, tmp: Path) -> dict[str, Any]:
+    lang = task.removeprefix("afrixnli_")
+    folder = data / "afrixnli" / lang
+    files = {"test": str(folder / "test.jsonl"), "validation": str(folder / "validation.jsonl")}
+    return lm_eval_builtin(f"afrixnli/direct/prompt_1/afrixnli_{lang}.yaml", f"lm_eval_{task}", files)
+
+
+def _kobest(data: Path, task: str, limit: int, tmp: Path) -> dict[str, Any]:
+    sub = task.removeprefix("kobest_")
+    folder = data / "kobest" / sub
+    files = {"test": str(folder / "test.jsonl"), "validation": str(folder / "validation.jsonl")}
+    return lm_eval_builtin(f"kobest/kobest_{sub}.yaml", f"lm_eval_{task}", files)
+
+
+def _ceval(data: Path, task: str, limit: int, tmp: Path) -> dict[str, Any]:
+    subject = task.removeprefix("ceval_")
+    files = {
+        "val": str(data / "ceval" / "val" / f"{subject}_val.csv"),
+        "dev": str(data / "ceval" / "dev" / f"{subject}_dev.csv"),
+    }
+    columns = ["id", "question", "A", "B", "C", "D", "answer"]
+    yaml = f"ceval/ceval-valid_{subject}.yaml"
+    return lm_eval_builtin(yaml, f"lm_eval_{task}", files, loader="csv", num_fewshot=5, usecols=columns)
+
+
+def _agieval(data: Path, task: str, limit: int, tmp: Path) -> dict[str, Any]:
+    subject = task.removeprefix("agieval_gaokao_")
+    rows = agieval_hub_rows(data / "agieval" / "v1" / f"gaokao-{subject}.jsonl", subject, limit)
+    path = tmp / f"gaokao-{subject}.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return lm_eval_builtin(f"agieval/gaokao-{subject}.yaml", f"lm_eval_{task}", {"test": str(path)})
+
+
+def families(data: Path) -> list[Family]:
+    from tasks import registry
+
+    def members(group: str) -> list[str]:
+        fam = registry.family_of_name(group)
+        assert fam is not None, group
+        return fam.groups(data / fam.data_set if fam.discovered else None)[group]
+
+    out = [
+        Family("xnli", ["xnli_en"], split="validation", reference=_xnli),
+        Family("afrixnli", ["afrixnli_lin"], split="test", reference=_afrixnli),
+        Family("kobest", [f"kobest_{t}" for t in KOBEST], reference=_kobest, metrics=("acc", "macro_f1")),
+        Family("ceval", members("ceval"), reference=_ceval, num_fewshot=5),
+        Family("agieval", [f"agieval_gaokao_{s}" for s in AGIEVAL], reference=_agieval),
+    ]
+    if "gaokao" in registry.FAMILIES:
+        out.append(Family("gaokao", members("gaokao"), metrics=("acc", "points", "points_available")))
+    if "ifmt" in registry.FAMILIES:
+        out.append(Family("ifmt", ["ifmt_terms_en-de"], metrics=("term_usage", "chrf++")))
+    return out
+
+
+def run_harness(fam: Family, model: str, limit: int, data: Path, db: Path) -> dict[str, Any]:
+    cmd = [
+        str(VENV_BIN / "harness"), "eval", "--model", model, "--tasks", ",".join(fam.tasks),
+        "--limit", str(limit), "--data-dir", str(data), "--db", f"sqlite:///{db}", "--json",
+        "--batch-size", "8", "--device", "cpu", "--dtype", "float32",
+    ]  # fmt: skip
+    if fam.split:
+        cmd += ["--split", fam.split]
+    started = time.monotonic()
+    proc = run(cmd)
+    lines = proc.stdout.splitlines()
+    start = max(i for i, line in enumerate(lines) if line == "{")
+    payload = json.loads("\n".join(lines[start:]))
+    payload["seconds"] = time.monotonic() - started
+    return payload
+
+
+def harness_correct(db: Path, run_id: str, task: str) -> dict[int, float]:
+    query = "SELECT doc_id, scores FROM samples WHERE run_id = ? AND task = ?"
+    with closing(sqlite3.connect(db)) as con:
+        return {d: float(json.loads(s)["acc"]) for d, s in con.execute(query, (run_id, task))}
+
+
+def run_lm_eval(configs: list[dict[str, Any]], pretrained: str, limit: int) -> dict[str, Any]:
+    from lm_eval import simple_evaluate
+    from lm_eval.models.huggingface import HFLM
+    from lm_eval.tasks import TaskManager
+
+    lm = HFLM(pretrained=pretrained, device="cpu", dtype="float32", batch_size=8)
+    output = simple_evaluate(
+        model=lm,
+        tasks=configs,
+        limit=limit,
+        log_samples=True,
+        bootstrap_iters=0,
+        task_manager=TaskManager(include_defaults=False),
+    )
+    assert output is not None
+    return output
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="smollm2-135m", help="alias, checkpoint folder or hub id")
+    parser.add_argument("--items", type=int, default=100, help="documents per family (split over its tasks)")
+    parser.add_argument("--data-dir", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
+    parser.add_argument("--only", default="", help="comma-separated families (default: all)")
+    parser.add_argument("--out", type=Path, default=None, help="write the full report here as JSON")
+    args = parser.parse_args()
+    os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+
+    from harness.models import resolve_model
+
+    pretrained = resolve_model(args.model).pretrained
+    chosen = [f for f in families(args.data_dir) if not args.only or f.name in args.only.split(",")]
+    report: dict[str, Any] = {"model": args.model, "items": args.items, "families": {}}
+    mismatch = False
+    with tempfile.TemporaryDirectory(prefix="families_report_") as tmp_name:
+        tmp = Path(tmp_name)
+        db = tmp / "results.db"
+        for fam in chosen:
+            limit = math.ceil(args.items / len(fam.tasks))
+            print(f"== {fam.name}: {len(fam.tasks)} tasks x {limit} documents", flush=True)
+            ours = run_harness(fam, args.model, limit, args.data_dir, db)
+            values: dict[tuple[str, str], float | None] = {
+                (r["task"], r["metric"]): r["value"] for r in ours["results"]
+            }
+            entry: dict[str, Any] = {"tasks": fam.tasks, "limit": limit, "harness_seconds": ours["seconds"]}
+            rows = []
+            if fam.reference is not None:
+                configs = [fam.reference(args.data_dir, t, limit, tmp) for t in fam.tasks]
+                for config in configs:
+                    config["num_fewshot"] = fam.num_fewshot
+                started = time.monotonic()
+                theirs = run_lm_eval(configs, pretrained, limit)
+                entry["lm_eval_seconds"] = time.monotonic() - started
+                for task in fam.tasks:
+                    ref = f"lm_eval_{task}"
+                    mine = harness_correct(db, ours["run_id"], task)
+                    their = {int(s["doc_id"]): float(s["acc"]) for s in theirs["samples"][ref]}
+                    differ = sum(1 for d in mine if mine[d] != their.get(d))
+                    lm_acc = float(theirs["results"][ref]["acc,none"])
+                    rows.append(
+                        {
+                            "task": task,
+                            "n": len(mine),
+                            "acc": values[(task, "acc")],
+                            "lm_eval_acc": lm_acc,
+                            "docs_differ": differ,
+                        }  # fmt: skip
+                    )
+                    mismatch |= differ > 0 or abs((values[(task, "acc")] or 0.0) - lm_acc) > 1e-9
+            else:
+                for task in fam.tasks:
+                    rows.append({"task": task, **{m: values.get((task, m)) for m in fam.metrics}})
+            entry["rows"] = rows
+            entry["all_metrics"] = ours["results"]
+            report["families"][fam.name] = entry
+            _print_family(fam, entry)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    print("RESULT:", "accuracies differ from lm-eval" if mismatch else "every accuracy equals lm-eval's")
+    return 1 if mismatch else 0
+
+
+def _print_family(fam: Family, entry: dict[str, Any]) -> None:
+    rows = entry["rows"]
+    if fam.reference is not None:
+        n = sum(r["n"] for r in rows)
+        ours = sum((r["acc"] or 0.0) * r["n"] for r in rows) / n
+        theirs = sum(r["lm_eval_acc"] * r["n"] for r in rows) / n
+        differ = sum(r["docs_differ"] for r in rows)
+        print(f"{'task':40} {'n':>4} {'harness acc':>12} {'lm-eval acc':>12} {'docs differ':>12}")
+        for r in rows:
+            acc, theirs_acc = r["acc"], r["lm_eval_acc"]
+            print(f"{r['task']:40} {r['n']:>4} {acc:>12.4f} {theirs_acc:>12.4f} {r['docs_differ']:>12}")
+        print(f"{'(all items)':40} {n:>4} {ours:>12.4f} {theirs:>12.4f} {differ:>12}")
+        print(f"time: harness {entry['harness_seconds']:.0f} s, lm-eval {entry['lm_eval_seconds']:.0f} s")
+    else:
+        print(f"{'task':40} " + " ".join(f"{m:>16}" for m in fam.metrics))
+        for r in rows:
+            cells = [r.get(m) for m in fam.metrics]
+            print(f"{r['task']:40} " + " ".join(f"{'-' if v is None else f'{v:.4f}':>16}" for v in cells))
+        print(f"time: harness {entry['harness_seconds']:.0f} s (lm-eval has no such task)")
+    print(flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
