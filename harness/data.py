@@ -16,6 +16,9 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.paths import cache_dir
+from tasks.agieval.task import SUBJECTS as AGIEVAL_SUBJECTS
+from tasks.kobest.task import FIELDS as KOBEST_FIELDS
+from tasks.kobest.task import SPLITS as KOBEST_SPLITS
 
 
 @dataclass(frozen=True)
@@ -88,14 +91,10 @@ SOURCES: dict[str, DatasetSource] = {
         url="",
         sha256="",
         archive_root="",
-        required=tuple(
-            f"{task}/{split}.jsonl"
-            for task in ("boolq", "copa", "hellaswag", "sentineg", "wic")
-            for split in ("train", "validation", "test")
-        ),
+        required=tuple(f"{task}/{split}.jsonl" for task in KOBEST_FIELDS for split in KOBEST_SPLITS),
         hf_dataset="skt/kobest_v1",
-        hf_configs=("boolq", "copa", "hellaswag", "sentineg", "wic"),
-        hf_splits=("train", "validation", "test"),
+        hf_configs=tuple(KOBEST_FIELDS),
+        hf_splits=KOBEST_SPLITS,
     ),
     "ceval": DatasetSource(
         name="ceval",
@@ -114,20 +113,7 @@ SOURCES: dict[str, DatasetSource] = {
         url="",
         sha256="",
         archive_root="",
-        required=tuple(
-            f"v1/gaokao-{subject}.jsonl"
-            for subject in (
-                "chinese",
-                "english",
-                "geography",
-                "history",
-                "biology",
-                "chemistry",
-                "physics",
-                "mathqa",
-                "mathcloze",
-            )
-        ),
+        required=tuple(f"v1/gaokao-{subject}.jsonl" for subject in AGIEVAL_SUBJECTS),
         manual=(
             "copy the data/v1 folder of the official AGIEval repository "
             "(https://github.com/ruixiangcui/AGIEval, e.g. `git clone` it) to agieval/v1/ so that it "
