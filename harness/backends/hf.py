@@ -1,4 +1,6 @@
-"""lm-eval's Hugging Face model (`hf`), built once per run from a resolved ModelSpec."""
+"""The Hugging Face backend, built once per run from a resolved ModelSpec: our `harness-hf`
+(lm-eval's `hf` with shared-context multiple-choice scoring, `harness.backends.scorer`) by
+default, or lm-eval's own `hf` class unchanged (`shared_context=False`), for comparison."""
 
 from typing import Any
 
@@ -19,10 +21,13 @@ def pick_dtype(dtype: str, device: str) -> str:
     return "float32" if device == "cpu" else "bfloat16"
 
 
-def load_hf(spec: ModelSpec, device: str, dtype: str, batch_size: int) -> Any:
+def load_hf(spec: ModelSpec, device: str, dtype: str, batch_size: int, shared_context: bool = True) -> Any:
     from lm_eval.models.huggingface import HFLM
 
-    return HFLM(
+    from harness.backends.scorer import SharedContextLM
+
+    cls = SharedContextLM if shared_context else HFLM
+    return cls(
         pretrained=spec.pretrained,
         peft=spec.peft,
         backend="causal",

@@ -1,0 +1,152 @@
+"""Shared-context loglikelihood scoring: lm-eval's `hf` model, with each context run once for all
+of its continuations.
+
+lm-eval's `HFLM._loglikelihood_tokens` runs `(context + continuation)[:-1]` through the model for
+every choice and takes a log-softmax over the whole vocabulary at every position. A multiple-choice
+document with k choices thus costs k full passes over its (often long) context. `SharedContextLM`
+groups the requests by their context tokens and, per batch of distinct contexts:
+
+1. runs the contexts once (right-padded, with the KV cache kept), asking the model for logits at
+   each context's last position only (`logits_to_keep`): they score every continuation's first
+   token;
+2. when some continuation is longer than one token, copies each context's cache row once per
+   continuation and runs the continuations' tokens but the last after it (explicit
+   `position_ids`, the context's padding masked), for the logits of their remaining tokens.
+
+The log-softmax is taken only at continuation positions, so memory grows with the continuations,
+not with context x vocabulary. The tokens, the left truncation rule and the returned
+`(sum of log-probabilities, is greedy)` are lm-eval's; requests too long for the model's window
+are passed to lm-eval's own method unchanged. Registered in lm-eval's model registry as
+`harness-hf`.
+"""
+
+from collections import defaultdict
+from typing import Any
+
+from lm_eval.api.registry import register_model
+from lm_eval.models.huggingface import HFLM
+
+Request = tuple[tuple[str, str], list[int], list[int]]
+
+
+@register_model("harness-hf")
+class SharedContextLM(HFLM):
+    """lm-eval's `hf` model with shared-context multiple-choice scoring (causal models)."""
+
+    def _loglikelihood_tokens(
+        self,
+        requests: list[Request],
+        disable_tqdm: bool = False,
+        override_bs: int | None = None,
+    ) -> list[tuple[float, bool]]:
+        if self.backend != "causal":
+            return super()._loglikelihood_tokens(requests, disable_tqdm, override_bs)
+        from tqdm import tqdm
+
+        results: list[tuple[float, bool] | None] = [None] * len(requests)
+        too_long = [
+            i for i, (_, ctx, cont) in enumerate(requests) if len(ctx) + len(cont) > self.max_length + 1
+        ]
+        if too_long:
+            scored = super()._loglikelihood_tokens([requests[i] for i in too_long], disable_tqdm, override_bs)
+            for i, answer in zip(too_long, scored, strict=True):
+                results[i] = answer
+        groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        skip = set(too_long)
+        for i, (_, ctx, _cont) in enumerate(requests):
+            if i not in skip:
+                groups[tuple(ctx)].append(i)
+        # Longest first, as lm-eval orders: memory trouble shows at once, and rows in a batch are alike.
+        contexts = sorted(groups, key=lambda c: (-len(c), c))
+        batch_size = self._contexts_per_batch(override_bs)
+        bar = tqdm(
+            total=len(requests) - len(too_long),
+            disable=disable_tqdm or self.rank != 0,
+            desc="Scoring choices (shared contexts)",
+        )
+        for start in range(0, len(contexts), batch_size):
+            batch = contexts[start : start + batch_size]
+            members = [(row, i) for row, ctx in enumerate(batch) for i in groups[ctx]]
+            answers = self._score_batch(batch, [(row, requests[i][2]) for row, i in members])
+            for (_, i), answer in zip(members, answers, strict=True):
+                results[i] = answer
+                self.cache_hook.add_partial("loglikelihood", requests[i][0], answer)
+            bar.update(len(members))
+        bar.close()
+        assert all(r is not None for r in results)
+        return [r for r in results if r is not None]
+
+    def _contexts_per_batch(self, override_bs: int | None) -> int:
+        size = override_bs if override_bs is not None else self.batch_size
+        return int(size) if str(size).isdigit() and int(size) > 0 else 8
+
+    def _score_batch(
+        self, contexts: list[tuple[int, ...]], conts: list[tuple[int, list[int]]]
+    ) -> list[tuple[float, bool]]:
+        """(log-probability, greedy) of each (context row, continuation tokens)."""
+        import torch
+        import torch.nn.functional as F
+
+        device = self.device
+        lengths = [len(c) for c in contexts]
+        width = max(lengths)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        ids = torch.full((len(contexts), width), pad, dtype=torch.long, device=device)
+        mask = torch.zeros((len(contexts), width), dtype=torch.long, device=device)
+        for row, ctx in enumerate(contexts):
+            ids[row, : len(ctx)] = torch.tensor(ctx, dtype=torch.long, device=device)
+            mask[row, : len(ctx)] = 1
+        last = sorted({n - 1 for n in lengths})
+        with torch.no_grad():
+            out = self.model(
+                input_ids=ids,
+                attention_mask=mask,
+                use_cache=True,
+                logits_to_keep=torch.tensor(last, dtype=torch.long, device=device),
+            )
+            # [rows, len(last), vocab] -> each row's logits at its own last context position
+            where = torch.tensor([last.index(n - 1) for n in lengths], device=device)
+            first = out.logits[torch.arange(len(contexts), device=device), where]
+            first = F.log_softmax(first, dim=-1, dtype=self.softmax_dtype)
+            rest = self._continuations(out.past_key_values, mask, lengths, conts)
+        answers = []
+        for k, (row, cont) in enumerate(conts):
+            token_logprobs = [first[row]]
+            if len(cont) > 1:
+                token_logprobs.extend(rest[k, : len(cont) - 1])
+            logprobs = torch.stack(token_logprobs)  # [len(cont), vocab]
+            target = torch.tensor(cont, dtype=torch.long, device=device)
+            greedy = bool((logprobs.argmax(dim=-1) == target).all())
+            answers.append((float(logprobs.gather(1, target.unsqueeze(1)).sum()), greedy))
+        return answers
+
+    def _continuations(
+        self, cache: Any, mask: Any, lengths: list[int], conts: list[tuple[int, list[int]]]
+    ) -> Any:
+        """Log-probabilities at the continuation tokens after the first, `[n, longest - 1, vocab]`."""
+        import torch
+        import torch.nn.functional as F
+
+        steps = max(len(cont) for _, cont in conts) - 1
+        if steps == 0:
+            return None
+        device = self.device
+        rows = torch.tensor([row for row, _ in conts], dtype=torch.long, device=device)
+        cache.batch_select_indices(rows)
+        ids = torch.zeros((len(conts), steps), dtype=torch.long, device=device)
+        cont_mask = torch.zeros((len(conts), steps), dtype=torch.long, device=device)
+        for k, (_, cont) in enumerate(conts):
+            n = len(cont) - 1
+            if n:
+                ids[k, :n] = torch.tensor(cont[:-1], dtype=torch.long, device=device)
+                cont_mask[k, :n] = 1
+        starts = torch.tensor([lengths[row] for row, _ in conts], dtype=torch.long, device=device)
+        positions = starts.unsqueeze(1) + torch.arange(steps, device=device).unsqueeze(0)
+        out = self.model(
+            input_ids=ids,
+            attention_mask=torch.cat([mask[rows], cont_mask], dim=1),
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+        )
+        return F.log_softmax(out.logits, dim=-1, dtype=self.softmax_dtype)
