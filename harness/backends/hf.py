@@ -21,13 +21,22 @@ def pick_dtype(dtype: str, device: str) -> str:
     return "float32" if device == "cpu" else "bfloat16"
 
 
-def load_hf(spec: ModelSpec, device: str, dtype: str, batch_size: int, shared_context: bool = True) -> Any:
+def load_hf(
+    spec: ModelSpec,
+    device: str,
+    dtype: str,
+    batch_size: int,
+    shared_context: bool = True,
+    response_cache: Any = None,
+) -> Any:
+    """The model, with `response_cache` (a `harness.response_cache.ResponseCache`) attached when given
+    (our class only)."""
     from lm_eval.models.huggingface import HFLM
 
     from harness.backends.scorer import SharedContextLM
 
     cls = SharedContextLM if shared_context else HFLM
-    return cls(
+    lm = cls(
         pretrained=spec.pretrained,
         peft=spec.peft,
         backend="causal",
@@ -35,3 +44,10 @@ def load_hf(spec: ModelSpec, device: str, dtype: str, batch_size: int, shared_co
         dtype=dtype,
         batch_size=batch_size,
     )
+    if response_cache is not None and shared_context:
+        from harness.response_cache import model_key
+
+        lm.attach_cache(
+            response_cache, model_key(response_cache, spec.pretrained, spec.peft, dtype, device, "harness-hf")
+        )
+    return lm

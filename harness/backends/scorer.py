@@ -18,20 +18,91 @@ not with context x vocabulary. The tokens, the left truncation rule and the retu
 `(sum of log-probabilities, is greedy)` are lm-eval's; requests too long for the model's window
 are passed to lm-eval's own method unchanged. Registered in lm-eval's model registry as
 `harness-hf`.
+
+With a `ResponseCache` attached (`attach_cache`), `loglikelihood` and `generate_until` answer
+from the cache what it holds and store the rest in chunks as they are computed
+(`harness.response_cache`).
 """
 
+import logging
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from lm_eval.api.registry import register_model
 from lm_eval.models.huggingface import HFLM
 
 Request = tuple[tuple[str, str], list[int], list[int]]
+CHUNKS = {"loglikelihood": 512, "generate_until": 64}
+"""Requests computed (and then stored) at a time: what a SIGKILL can lose at most."""
+log = logging.getLogger(__name__)
 
 
 @register_model("harness-hf")
 class SharedContextLM(HFLM):
     """lm-eval's `hf` model with shared-context multiple-choice scoring (causal models)."""
+
+    response_cache: Any = None
+    cache_key: str | None = None
+    cache_stats: dict[str, int]
+
+    def attach_cache(self, cache: Any, key: str) -> None:
+        """Answer requests from `cache` (a `harness.response_cache.ResponseCache`) under `key`."""
+        self.response_cache, self.cache_key = cache, key
+        self.cache_stats = {"hits": 0, "computed": 0}
+
+    def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[tuple[float, bool]]:
+        answers = self._through_cache(
+            "loglikelihood",
+            requests,
+            lambda chunk: super(SharedContextLM, self).loglikelihood(chunk, disable_tqdm),
+        )
+        return [(float(a[0]), bool(a[1])) for a in answers]
+
+    def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
+        answers = self._through_cache(
+            "generate_until",
+            requests,
+            lambda chunk: super(SharedContextLM, self).generate_until(chunk, disable_tqdm),
+        )
+        return [str(a) for a in answers]
+
+    def _through_cache(
+        self, kind: str, requests: list[Any], compute: Callable[[list[Any]], list[Any]]
+    ) -> list[Any]:
+        if self.response_cache is None or self.cache_key is None:
+            return compute(requests)
+        from harness.response_cache import request_hash
+
+        args = [list(r.args) for r in requests]
+        hashes = [request_hash(a) for a in args]
+        found = self.response_cache.get_many(self.cache_key, kind, sorted(set(hashes)))
+        todo: dict[str, int] = {}
+        for i, h in enumerate(hashes):
+            if h not in found and h not in todo:
+                todo[h] = i
+        self.cache_stats["hits"] += len(requests) - len(todo)
+        self.cache_stats["computed"] += len(todo)
+        if len(requests) > len(todo):
+            log.info(
+                "response cache: %d of %d %s requests answered",
+                len(requests) - len(todo),
+                len(requests),
+                kind,
+            )
+        # Requests of one context next to each other, so a chunk keeps their shared context whole.
+        pending = sorted(todo.values(), key=lambda i: str(args[i][0]))
+        size = CHUNKS.get(kind, 256)
+        for start in range(0, len(pending), size):
+            chunk = pending[start : start + size]
+            answers = compute([requests[i] for i in chunk])
+            rows = [
+                (hashes[i], args[i], list(a) if isinstance(a, tuple) else a)
+                for i, a in zip(chunk, answers, strict=True)
+            ]
+            self.response_cache.put_many(self.cache_key, kind, rows)
+            found.update({h: answer for h, _, answer in rows})
+        return [found[h] for h in hashes]
 
     def _loglikelihood_tokens(
         self,
