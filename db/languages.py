@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from tasks.flores.languages import FLORES_LANGUAGES
 
-FAMILIES = ("flores", "afrixnli", "xnli", "kobest", "ceval", "agieval")
+FAMILIES = ("flores", "afrixnli", "xnli", "kobest", "ceval", "agieval", "gaokao", "ifmt_terms", "ifmt")
 """Registry families, longest prefix first where one is a prefix of another."""
 
 HIGH = frozenset(
@@ -180,7 +180,8 @@ def task_family(task: str) -> str:
 
 def task_language(task: str) -> str | None:
     """The language a task evaluates: FLORES's non-English side, XNLI's and AfriXNLI's suffix,
-    Korean for KoBEST, Chinese for C-Eval and AGIEval Gaokao; None when unknown."""
+    Korean for KoBEST, Chinese for C-Eval, AGIEval Gaokao, GAOKAO-Bench (English for its English
+    sections) and IF-MT, German for the terminology tasks; None when unknown."""
     family = task_family(task)
     rest = task[len(family) + 1 :]
     if family == "flores":
@@ -194,8 +195,16 @@ def task_language(task: str) -> str | None:
         return ISO_639_3.get(rest, rest or None)
     if family == "kobest":
         return "kor_Hang"
+    if family == "agieval" and rest == "gaokao_english":  # English questions of the Chinese exam
+        return "eng_Latn"
     if family == "ceval" or (family == "agieval" and rest.startswith("gaokao")):
         return "zho_Hans"
+    if family == "gaokao":  # GAOKAO-Bench: Chinese exams, whose English sections are in English
+        return "eng_Latn" if "_english_" in task else "zho_Hans"
+    if family == "ifmt":
+        return "zho_Hans"
+    if family == "ifmt_terms":
+        return "deu_Latn"
     return None
 
 

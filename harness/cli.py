@@ -93,6 +93,14 @@ def eval_command(
         str | None, typer.Option(help="Register the checkpoint under this model name (its lineage).")
     ] = None,
     step: Annotated[int | None, typer.Option(help="Training step of the checkpoint.", min=0)] = None,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(
+            help="LLM judge for judged metrics (IF-MT rule adherence): checkpoint folder, alias or hub id; "
+            "loaded once, only when a judged task runs, decoding greedily. Without it those metrics "
+            "are reported as not computed."
+        ),
+    ] = None,
     bundled_sample: Annotated[
         bool,
         typer.Option(
@@ -133,16 +141,22 @@ def eval_command(
         model_name=model_name,
         step=step,
         db_url=db,
+        judge_model=judge_model,
     )
     err = console(stderr=True)
 
     def on_task(name: str, index: int, total: int) -> None:
         err.print(f"[bold]\\[{index + 1}/{total}][/] {name}")
 
+    def on_warning(message: str) -> None:
+        from rich.markup import escape
+
+        err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+
     from harness.run import evaluate
 
     try:
-        result = evaluate(config, on_task=on_task)
+        result = evaluate(config, on_task=on_task, on_warning=on_warning)
     except HarnessError as exc:
         _fail(exc)
         return

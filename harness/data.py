@@ -120,6 +120,50 @@ SOURCES: dict[str, DatasetSource] = {
             "holds gaokao-english.jsonl and the other gaokao-*.jsonl files, and pass --data-dir"
         ),
     ),
+    "gaokao_bench": DatasetSource(
+        name="gaokao_bench",
+        url="",
+        sha256="",
+        archive_root="",
+        required=("Obj_Prompt.json",),
+        manual=(
+            "copy the Data/Objective_Questions folder and Bench/Obj_Prompt.json of the official "
+            "GAOKAO-Bench repository (https://github.com/OpenLMLab/GAOKAO-Bench) to gaokao_bench/ so that "
+            "it holds Objective_Questions/2010-2022_Biology_MCQs.json etc. and Obj_Prompt.json; for the "
+            "yearly updates (optional), copy the Data/*.json files of https://github.com/OpenLMLab/"
+            "GAOKAO-Bench-2023 to gaokao_bench_updates/GAOKAO-Bench-2023/ and its Bench/2023_Obj_Prompt.json "
+            "to gaokao_bench_updates/, beside gaokao_bench/; and pass --data-dir"
+        ),
+    ),
+    "ifmt": DatasetSource(
+        name="ifmt",
+        url="",
+        sha256="",
+        archive_root="",
+        required=("default/train.jsonl",),
+        hf_dataset="Unbabel/IF-MT-en-zh",
+        hf_configs=("default",),
+        hf_splits=("train",),
+    ),
+    "terminology_en_de": DatasetSource(
+        name="terminology_en_de",
+        url="",
+        sha256="",
+        archive_root="",
+        required=(
+            "terminology/iate.414.terminology.tsv",
+            "terminology/wikt.727.terminology.tsv",
+            "newstest2017_en-de/newstest2017.en",
+            "newstest2017_en-de/newstest2017.de",
+        ),
+        manual=(
+            "put the terminology files of Dinu et al. (2019) (https://github.com/mtresearcher/"
+            "terminology_dataset: iate.414 and wikt.727 .terminology.tsv) in terminology_en_de/terminology/, "
+            "and WMT17 newstest2017 en-de as plain text, one sentence per line "
+            "(http://data.statmt.org/wmt17/translation-task/test.tgz, extracted as that repository's "
+            "README shows) in terminology_en_de/newstest2017_en-de/newstest2017.{en,de}, and pass --data-dir"
+        ),
+    ),
 }
 
 BUNDLED_SAMPLE = Path(__file__).parent / "bundled" / "flores200-sample.tar.gz"

@@ -26,7 +26,7 @@ from harness.stats import (
 )
 
 CORPUS_METRICS = ("chrf++", "bleu", "spbleu")
-PRIMARY_METRIC = {"flores": "chrf++"}
+PRIMARY_METRIC = {"flores": "chrf++", "ifmt": "chrf++"}
 
 
 class CannotCompare(HarnessError):

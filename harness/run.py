@@ -2,16 +2,18 @@
 score it, and store it before the next task starts."""
 
 import importlib.metadata
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from harness import __version__
 from harness.errors import HarnessError
+from harness.judge import Judge, judge_outcome
 from harness.metrics import spm
 from harness.specs import EvalConfig, MetricResult, RunResult, TaskOutcome
 from tasks import registry
-from tasks.base import TaskFamily, TaskOptions
+from tasks.base import JudgedFamily, TaskFamily, TaskOptions
 
 
 def root_resolver(config: EvalConfig) -> Callable[[str], Path]:
@@ -35,9 +37,16 @@ def _version(package: str) -> str:
         return "absent"
 
 
-def fingerprint(config: EvalConfig, device: str, dtype: str, spm_status: spm.SpmStatus) -> dict[str, Any]:
-    """What identifies how the run's numbers were produced (weights are identified by the checkpoint)."""
-    return {
+def fingerprint(
+    config: EvalConfig,
+    device: str,
+    dtype: str,
+    spm_status: spm.SpmStatus,
+    judge: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What identifies how the run's numbers were produced (weights are identified by the checkpoint);
+    with `judge` (the judge model and prompt versions) when a task was judged."""
+    out = {
         "versions": {
             "harness": __version__,
             **{p: _version(p) for p in ("lm_eval", "transformers", "torch", "sacrebleu", "peft")},
@@ -53,6 +62,7 @@ def fingerprint(config: EvalConfig, device: str, dtype: str, spm_status: spm.Spm
         "data": "bundled-sample" if config.bundled_sample else (config.data_dir or "default"),
         "flores200_spm_sha256": spm_status.sha256,
     }
+    return out | ({"judge": judge} if judge else {})
 
 
 def run_task(
@@ -81,7 +91,24 @@ def run_task(
     return fam.collect(name, output, info)
 
 
-def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None = None) -> RunResult:
+def judge_fingerprint(
+    config: EvalConfig, judge: Judge | None, judged: dict[str, str]
+) -> dict[str, Any] | None:
+    """The judge model as given and as resolved, and each judged task's judge prompt version."""
+    if not judged:
+        return None
+    resolved = None
+    if judge is not None:
+        spec = judge.spec
+        resolved = {"name": spec.name, "kind": spec.kind, "pretrained": spec.pretrained, "peft": spec.peft}
+    return {"model": config.judge_model, "resolved": resolved, "prompt_versions": judged}
+
+
+def evaluate(
+    config: EvalConfig,
+    on_task: Callable[[str, int, int], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> RunResult:
     """Run every task of `config`, storing each as it finishes; the run is complete only at the end."""
     from db import store
     from db.session import make_engine, make_session_factory
@@ -100,21 +127,34 @@ def evaluate(config: EvalConfig, on_task: Callable[[str, int, int], None] | None
     roots = {fam.data_set: resolve(fam.data_set) for _, fam in tasks}
     for name, fam in tasks:  # fail on missing or bad files before loading a model
         fam.task_info(name, roots[fam.data_set], options)
+    warn = on_warning or (lambda message: print(f"warning: {message}", file=sys.stderr))
+    judged = {name: fam.judge_prompt_version for name, fam in tasks if isinstance(fam, JudgedFamily)}
+    judge_spec = resolve_model(config.judge_model) if config.judge_model and judged else None
+    if judged and not config.judge_model:
+        warn(f"no --judge-model: {', '.join(judged)} will report rule adherence as not computed")
+    if config.judge_model and not judged:
+        warn(f"--judge-model {config.judge_model}: none of the tasks uses a judge; it is not loaded")
     spec = resolve_model(config.model)
     lineage = lineage_for(spec, config.model_name, config.step)
     device = pick_device(config.device)
     dtype = pick_dtype(config.dtype, device)
     factory = make_session_factory(make_engine(config.db_url))
     lm = load_hf(spec, device, dtype, config.batch_size)
-    run_id = store.start_run(
-        factory, lineage, spec.path, spec.kind, fingerprint(config, device, dtype, spm_status)
-    )
+    judge = None
+    if judge_spec is not None:
+        same = (judge_spec.pretrained, judge_spec.peft) == (spec.pretrained, spec.peft)
+        judge = Judge(
+            judge_spec, lambda s: load_hf(s, device, dtype, config.batch_size), lm if same else None
+        )
+    run_fingerprint = fingerprint(config, device, dtype, spm_status, judge_fingerprint(config, judge, judged))
+    run_id = store.start_run(factory, lineage, spec.path, spec.kind, run_fingerprint)
     results: list[MetricResult] = []
     try:
         for index, (name, fam) in enumerate(tasks):
             if on_task:
                 on_task(name, index, len(tasks))
             outcome = run_task(lm, name, fam, roots[fam.data_set], config, options)
+            outcome = judge_outcome(fam, name, outcome, judge)
             store.store_task(factory, run_id, outcome)
             results.extend(outcome.metrics)
     except BaseException as exc:

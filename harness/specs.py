@@ -33,6 +33,8 @@ class EvalConfig:
     """Training step of the checkpoint (default: from `checkpoint-N` or the manifest)."""
     split: str | None = None
     """Evaluation split for families that offer one (XNLI: validation or test); None: the default."""
+    judge_model: str | None = None
+    """LLM judge for judged metrics (IF-MT rule adherence): folder, alias or hub id; None: not computed."""
 
 
 @dataclass(frozen=True)

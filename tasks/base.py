@@ -4,7 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from harness.specs import TaskOutcome
 
@@ -55,6 +55,43 @@ class TaskFamily(Protocol):
     def lm_eval_config(self, name: str, root: Path, options: TaskOptions) -> dict[str, Any]: ...
 
     def collect(self, name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome: ...
+
+
+@dataclass(frozen=True)
+class JudgeRequest:
+    """One document for the LLM judge."""
+
+    doc_id: int
+    prompt: str
+    """The judge's user message; the runner wraps it in the judge's chat template when it has one."""
+    max_gen_toks: int
+    until: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class JudgeReplies:
+    """What the judge model generated (greedily) for a task's requests."""
+
+    judge: str
+    """The judge model as resolved (its name and kind), for signatures."""
+    chat_template: bool
+    """Whether the prompts went through the judge's chat template."""
+    texts: dict[int, str]
+    """doc_id -> the judge's raw output."""
+
+
+@runtime_checkable
+class JudgedFamily(Protocol):
+    """A family with a metric an LLM judge scores after lm-eval has generated the outputs
+    (`harness eval --judge-model`); the runner calls these after `collect`."""
+
+    judge_prompt_version: str
+
+    def judge_requests(self, name: str, outcome: TaskOutcome) -> list[JudgeRequest]: ...
+
+    def apply_judgements(self, name: str, outcome: TaskOutcome, replies: JudgeReplies | None) -> TaskOutcome:
+        """The outcome with the judged metrics added; `replies` None: no judge, reported as not computed."""
+        ...
 
 
 def content_hash(payload: dict[str, Any]) -> str:

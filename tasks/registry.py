@@ -19,6 +19,9 @@ FAMILIES: dict[str, str] = {
     "kobest": "tasks.kobest.task:Kobest",
     "ceval": "tasks.ceval.task:Ceval",
     "agieval": "tasks.agieval.task:Agieval",
+    "gaokao": "tasks.gaokao.task:Gaokao",
+    "ifmt": "tasks.ifmt.ifmt:Ifmt",
+    "ifmt_terms": "tasks.ifmt.terms:IfmtTerms",
 }
 
 RootResolver = Callable[[str], Path]
