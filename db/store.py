@@ -157,3 +157,18 @@ def finish_run(factory: sessionmaker[Session], run_id: str, status: str, error: 
         run.status = status
         run.error = error
         run.finished_at = utcnow()
+
+
+def register_checkpoint(factory: sessionmaker[Session], lineage: Lineage, source: str, kind: str) -> int:
+    """Register a checkpoint without a run (training saves it; its runs come later); its id."""
+    for attempt in range(3):
+        try:
+            with factory.begin() as session:
+                checkpoint_id = _get_or_create_checkpoint(session, lineage, source, kind).id
+            return checkpoint_id
+        except IntegrityError:
+            # Another process registered the same model or checkpoint first; the next try finds it.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+

@@ -326,6 +326,34 @@ def app_command(
     os.execve(sys.executable, argv, env)
 
 
+@app.command("adapt")
+def adapt_command(
+    recipe: Annotated[str, typer.Argument(help="Recipe YAML file (see adapters/examples/).")],
+    output: Annotated[
+        str | None, typer.Option(help="Folder for the checkpoints (overrides the recipe's output_dir).")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="SQLAlchemy URL of the results database (default: HARNESS_DB, else local SQLite)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option(help="Show the engine's log.")] = False,
+) -> None:
+    """Train or merge a model by a recipe (cpt, lora, layra, vocab, sft, merge); every checkpoint
+    gets a manifest and is registered (and evaluated, with eval_every) in the database. Runs under
+    `accelerate launch -m harness.cli adapt ...` as well."""
+    from pathlib import Path
+
+    from adapters.cli import adapt
+
+    _quiet_engine_logs(verbose)
+    try:
+        saved = adapt(Path(recipe), output, db)
+    except HarnessError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"{len(saved)} checkpoint(s): {', '.join(str(p) for p in saved)}")
+
+
 ingest_app = typer.Typer(help="Import results produced by other tools.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 
