@@ -3,6 +3,7 @@ and the run is marked complete (or failed) at the end. A killed run keeps what i
 never shows as complete."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -172,3 +173,41 @@ def register_checkpoint(factory: sessionmaker[Session], lineage: Lineage, source
                 raise
     raise AssertionError("unreachable")
 
+
+@dataclass(frozen=True)
+class ResumableRun:
+    """An unfinished run that `harness eval --resume` continues."""
+
+    run_id: str
+    source: str
+    status: str
+    fingerprint: dict[str, Any]
+    stored_tasks: frozenset[str]
+    """Tasks whose results the run already holds; they are not run again."""
+
+
+def resumable_run(factory: sessionmaker[Session], ref: str) -> ResumableRun:
+    """The run `ref` (an id or its unique prefix) with its stored tasks; an error when it is complete
+    or absent."""
+    with factory() as session:
+        runs = session.scalars(select(Run).where(Run.id.startswith(ref))).all()
+        if len(runs) != 1:
+            found = "no run" if not runs else f"{len(runs)} runs"
+            raise HarnessError(f"--resume {ref}: {found} with that id")
+        run = runs[0]
+        if run.status == "complete":
+            raise HarnessError(f"--resume {ref}: run {run.id} is already complete")
+        checkpoint = session.get(Checkpoint, run.checkpoint_id)
+        assert checkpoint is not None
+        tasks = session.scalars(select(TaskResult.task).where(TaskResult.run_id == run.id).distinct()).all()
+        return ResumableRun(run.id, checkpoint.source, run.status, dict(run.fingerprint), frozenset(tasks))
+
+
+def reopen_run(factory: sessionmaker[Session], run_id: str) -> None:
+    """Mark a killed or failed run as running again (`--resume`)."""
+    with factory.begin() as session:
+        run = session.get(Run, run_id)
+        assert run is not None, run_id
+        run.status = "running"
+        run.error = None
+        run.finished_at = None

@@ -111,6 +111,27 @@ def eval_command(
         str | None,
         typer.Option(help="SQLAlchemy URL of the results database (default: HARNESS_DB, else local SQLite)."),
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="hf: transformers with shared-context multiple-choice scoring (harness-hf); "
+            "hf-lm-eval: lm-eval's own hf class, for comparison."
+        ),
+    ] = "hf",
+    cache: Annotated[
+        bool,
+        typer.Option(
+            help="Answer requests already computed for these weights from the response cache "
+            "(HARNESS_RESPONSE_CACHE, default <cache>/responses.sqlite), and store new answers there."
+        ),
+    ] = True,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            help="Continue this unfinished (killed or failed) run: same model and settings; its stored "
+            "tasks are kept, the rest run, with finished requests answered from the cache."
+        ),
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
@@ -142,6 +163,9 @@ def eval_command(
         step=step,
         db_url=db,
         judge_model=judge_model,
+        backend=backend,
+        cache=cache,
+        resume=resume,
     )
     err = console(stderr=True)
 
@@ -160,6 +184,12 @@ def eval_command(
     except HarnessError as exc:
         _fail(exc)
         return
+    if result.resumed_tasks:
+        err.print(f"resumed run {result.run_id}: kept {len(result.resumed_tasks)} stored task(s)")
+    if result.cache is not None:
+        err.print(
+            f"response cache: {result.cache['hits']} request(s) answered, {result.cache['computed']} computed"
+        )
     if json_output:
         typer.echo(to_json(result.to_json()))
     else:

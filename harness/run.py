@@ -1,6 +1,7 @@
 """`harness eval`: resolve tasks, data and model, run each task through lm-eval's evaluator,
 score it, and store it before the next task starts."""
 
+import functools
 import importlib.metadata
 import sys
 from collections.abc import Callable
@@ -11,9 +12,13 @@ from harness import __version__
 from harness.errors import HarnessError
 from harness.judge import Judge, judge_outcome
 from harness.metrics import spm
+from harness.models import ModelSpec
 from harness.specs import EvalConfig, MetricResult, RunResult, TaskOutcome
 from tasks import registry
 from tasks.base import JudgedFamily, TaskFamily, TaskOptions
+
+BACKENDS = {"hf": "harness-hf", "hf-lm-eval": "lm-eval-hf"}
+"""`--backend` -> the lm-eval model class that runs it (recorded in the fingerprint)."""
 
 
 def root_resolver(config: EvalConfig) -> Callable[[str], Path]:
@@ -51,7 +56,7 @@ def fingerprint(
             "harness": __version__,
             **{p: _version(p) for p in ("lm_eval", "transformers", "torch", "sacrebleu", "peft")},
         },
-        "backend": "hf",
+        "backend": BACKENDS[config.backend],
         "device": device,
         "dtype": dtype,
         "batch_size": config.batch_size,
@@ -65,6 +70,23 @@ def fingerprint(
     return out | ({"judge": judge} if judge else {})
 
 
+@functools.cache
+def _env_info() -> dict[str, Any]:
+    from lm_eval.loggers.utils import add_env_info
+
+    info: dict[str, Any] = {}
+    add_env_info(info)
+    return info
+
+
+def _collect_env_info_once() -> None:
+    """lm-eval collects torch's environment report (subprocesses, about 0.5 s) in every
+    simple_evaluate call, once per task here; it cannot change within a process, so take it once."""
+    import lm_eval.evaluator
+
+    lm_eval.evaluator.add_env_info = lambda storage: storage.update(_env_info())
+
+
 def run_task(
     lm: Any, name: str, fam: TaskFamily, root: Path, config: EvalConfig, options: TaskOptions
 ) -> TaskOutcome:
@@ -72,6 +94,7 @@ def run_task(
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
+    _collect_env_info_once()
     info = fam.task_info(name, root, options)
     task_config = fam.lm_eval_config(name, root, options)
     if config.num_fewshot is not None:
@@ -92,14 +115,13 @@ def run_task(
 
 
 def judge_fingerprint(
-    config: EvalConfig, judge: Judge | None, judged: dict[str, str]
+    config: EvalConfig, spec: ModelSpec | None, judged: dict[str, str]
 ) -> dict[str, Any] | None:
     """The judge model as given and as resolved, and each judged task's judge prompt version."""
     if not judged:
         return None
     resolved = None
-    if judge is not None:
-        spec = judge.spec
+    if spec is not None:
         resolved = {"name": spec.name, "kind": spec.kind, "pretrained": spec.pretrained, "peft": spec.peft}
     return {"model": config.judge_model, "resolved": resolved, "prompt_versions": judged}
 
@@ -134,21 +156,34 @@ def evaluate(
         warn(f"no --judge-model: {', '.join(judged)} will report rule adherence as not computed")
     if config.judge_model and not judged:
         warn(f"--judge-model {config.judge_model}: none of the tasks uses a judge; it is not loaded")
+    if config.backend not in BACKENDS:
+        raise HarnessError(f"--backend {config.backend}: choose one of {', '.join(BACKENDS)}")
     spec = resolve_model(config.model)
     lineage = lineage_for(spec, config.model_name, config.step)
     device = pick_device(config.device)
     dtype = pick_dtype(config.dtype, device)
-    factory = make_session_factory(make_engine(config.db_url))
-    lm = load_hf(spec, device, dtype, config.batch_size)
+    engine = make_engine(config.db_url)
+    factory = make_session_factory(engine)
+    run_fingerprint = fingerprint(
+        config, device, dtype, spm_status, judge_fingerprint(config, judge_spec, judged)
+    )
+    previous = _resumable(factory, config, spec, run_fingerprint) if config.resume else None
+    cache = response_cache() if config.cache and config.backend == "hf" else None
+    lm = load_hf(spec, device, dtype, config.batch_size, config.backend == "hf", cache)
     judge = None
     if judge_spec is not None:
         same = (judge_spec.pretrained, judge_spec.peft) == (spec.pretrained, spec.peft)
         judge = Judge(
             judge_spec, lambda s: load_hf(s, device, dtype, config.batch_size), lm if same else None
         )
-    run_fingerprint = fingerprint(config, device, dtype, spm_status, judge_fingerprint(config, judge, judged))
-    run_id = store.start_run(factory, lineage, spec.path, spec.kind, run_fingerprint)
-    results: list[MetricResult] = []
+    if previous is not None:
+        run_id = previous.run_id
+        store.reopen_run(factory, run_id)
+    else:
+        run_id = store.start_run(factory, lineage, spec.path, spec.kind, run_fingerprint)
+    done = sorted(previous.stored_tasks) if previous else []
+    tasks = [(name, fam) for name, fam in tasks if name not in done]
+    results = _stored_metrics(engine, run_id) if previous else []
     try:
         for index, (name, fam) in enumerate(tasks):
             if on_task:
@@ -161,4 +196,48 @@ def evaluate(
         store.finish_run(factory, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
     store.finish_run(factory, run_id, "complete")
-    return RunResult(run_id=run_id, model=lineage.model_name, results=results)
+    stats = dict(lm.cache_stats) if cache is not None else None
+    return RunResult(
+        run_id=run_id, model=lineage.model_name, results=results, cache=stats, resumed_tasks=done
+    )
+
+
+def _stored_metrics(engine: Any, run_id: str) -> list[MetricResult]:
+    """The metrics a resumed run already holds, as `harness eval` reported them."""
+    from db.queries import list_results
+
+    rows = list_results(engine, run_id=run_id, include_incomplete=True)
+    return [MetricResult(r.task, r.metric, r.value, r.stderr, r.n, r.signature, r.note) for r in rows]
+
+
+def response_cache() -> Any:
+    """The response cache at HARNESS_RESPONSE_CACHE, else `responses.sqlite` in the harness cache."""
+    import os
+
+    from harness.response_cache import ResponseCache
+
+    path = os.environ.get("HARNESS_RESPONSE_CACHE")
+    return ResponseCache(Path(path) if path else None)
+
+
+def _resumable(factory: Any, config: EvalConfig, spec: ModelSpec, run_fingerprint: dict[str, Any]) -> Any:
+    """The run to continue, checked to be of the same checkpoint and settings as this invocation."""
+    from db import store
+
+    assert config.resume is not None
+    previous = store.resumable_run(factory, config.resume)
+    if previous.source != spec.path:
+        raise HarnessError(
+            f"--resume {config.resume}: run {previous.run_id} evaluated {previous.source}, not {spec.path}"
+        )
+    differ = sorted(
+        key
+        for key in set(previous.fingerprint) | set(run_fingerprint)
+        if previous.fingerprint.get(key) != run_fingerprint.get(key)
+    )
+    if differ:
+        detail = "; ".join(
+            f"{k}: run {previous.fingerprint.get(k)!r}, now {run_fingerprint.get(k)!r}" for k in differ
+        )
+        raise HarnessError(f"--resume {config.resume}: run {previous.run_id} used other settings ({detail})")
+    return previous

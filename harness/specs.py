@@ -35,6 +35,12 @@ class EvalConfig:
     """Evaluation split for families that offer one (XNLI: validation or test); None: the default."""
     judge_model: str | None = None
     """LLM judge for judged metrics (IF-MT rule adherence): folder, alias or hub id; None: not computed."""
+    backend: str = "hf"
+    """`hf`: our shared-context scorer (`harness-hf`); `hf-lm-eval`: lm-eval's own `hf` class."""
+    cache: bool = True
+    """Answer requests from the response cache and store new answers there (`hf` backend)."""
+    resume: str | None = None
+    """Continue this unfinished run (id or prefix): its stored tasks are kept, the rest are run."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,16 @@ class RunResult:
     run_id: str
     model: str
     results: list[MetricResult]
+    cache: dict[str, int] | None = None
+    """Requests answered from the response cache (`hits`) and computed (`computed`); None: no cache."""
+    resumed_tasks: list[str] = field(default_factory=list)
+    """Tasks a resumed run already held, not run again."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "model": self.model, "results": [asdict(r) for r in self.results]}
+        return {
+            "run_id": self.run_id,
+            "model": self.model,
+            "results": [asdict(r) for r in self.results],
+            "cache": self.cache,
+            "resumed_tasks": self.resumed_tasks,
+        }
