@@ -20,17 +20,24 @@ RELATIVE = 1e-6
 about 6e-5 (its spacing at 600), so long sums are compared to a relative 1e-6 as well."""
 
 
-def _models(tiny_model: Path, batch_size: int = 4) -> tuple[object, object]:
+def _models(tiny_model: Path, batch_size: int = 4, pad: bool | None = None) -> tuple[object, object]:
     from lm_eval.models.huggingface import HFLM
 
     from harness.backends.scorer import SharedContextLM
 
     kwargs = {"pretrained": str(tiny_model), "device": "cpu", "dtype": "float32", "batch_size": batch_size}
-    return HFLM(**kwargs), SharedContextLM(**kwargs)
+    ours = SharedContextLM(**kwargs)
+    ours.pad_contexts = pad
+    return HFLM(**kwargs), ours
 
 
-def test_synthetic_requests_equal_lm_eval_hf(tiny_model: Path) -> None:
-    reference, ours = _models(tiny_model)
+# Unpadded one context at a time (the CPU's default) and padded batches (every other device's).
+BOTH_PATHS = pytest.mark.parametrize("pad", [False, True], ids=["unpadded", "padded"])
+
+
+@BOTH_PATHS
+def test_synthetic_requests_equal_lm_eval_hf(tiny_model: Path, pad: bool) -> None:
+    reference, ours = _models(tiny_model, pad=pad)
     rng = random.Random(0)
     requests = []
     for _ in range(9):
@@ -60,7 +67,8 @@ def test_greedy_flag_when_continuation_is_the_argmax(tiny_model: Path) -> None:
     assert [g for _, g in ours._loglikelihood_tokens(requests, disable_tqdm=True)] == [True, False]
 
 
-def test_real_tasks_equal_lm_eval_hf(tiny_model: Path) -> None:
+@BOTH_PATHS
+def test_real_tasks_equal_lm_eval_hf(tiny_model: Path, pad: bool) -> None:
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
@@ -71,7 +79,7 @@ def test_real_tasks_equal_lm_eval_hf(tiny_model: Path) -> None:
         Xnli().lm_eval_config("xnli_en", data / "xnli", TaskOptions(split="validation")),
     ]
     outputs = []
-    for lm in _models(tiny_model, batch_size=8):
+    for lm in _models(tiny_model, batch_size=8, pad=pad):
         output = simple_evaluate(
             model=lm,
             tasks=[dict(c) for c in configs],
