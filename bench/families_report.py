@@ -115,7 +115,8 @@ def families(data: Path) -> list[Family]:
     if "gaokao" in registry.FAMILIES:
         out.append(Family("gaokao", members("gaokao"), metrics=("acc", "points", "points_available")))
     if "ifmt" in registry.FAMILIES:
-        out.append(Family("ifmt", ["ifmt_terms_en-de"], metrics=("term_usage", "chrf++")))
+        terms = ["ifmt_terms_en-de_iate", "ifmt_terms_en-de_wikt"]
+        out.append(Family("ifmt", terms, metrics=("term_usage", "chrf++")))
     return out
 
 
