@@ -28,6 +28,9 @@ not with context x vocabulary. The tokens, the left truncation rule and the retu
 are passed to lm-eval's own method unchanged. Registered in lm-eval's model registry as
 `harness-hf`.
 
+Greedy generation goes through `harness.backends.greedy`, which takes each row out of the batch
+as soon as it has finished instead of running the batch until its last row stops.
+
 With a `ResponseCache` attached (`attach_cache`), `loglikelihood` and `generate_until` answer
 from the cache what it holds and store the rest in chunks as they are computed
 (`harness.response_cache`).
@@ -77,6 +80,28 @@ class SharedContextLM(HFLM):
             lambda chunk: super(SharedContextLM, self).generate_until(chunk, disable_tqdm),
         )
         return [str(a) for a in answers]
+
+    def _model_generate(self, context: Any, max_length: int, stop: list[str], **kwargs: Any) -> Any:
+        """Plain greedy decoding by `harness.backends.greedy` (finished rows leave the batch);
+        anything else by lm-eval's own call to `generate`."""
+        from harness.backends import greedy
+
+        config = self.model.generation_config
+        if self.backend != "causal" or not greedy.plain_greedy(config, kwargs):
+            return super()._model_generate(context, max_length, stop, **kwargs)
+        mask = kwargs.get("attention_mask")
+        if mask is None:
+            mask = (context != self.tokenizer.pad_token_id).long()
+        return greedy.greedy_generate(
+            self.model,
+            context,
+            mask,
+            max_length - context.shape[1],
+            stop,
+            self.tok_decode,
+            greedy.eos_ids(config),
+            int(self.tokenizer.pad_token_id),
+        )
 
     def _through_cache(
         self, kind: str, requests: list[Any], compute: Callable[[list[Any]], list[Any]]
