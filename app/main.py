@@ -10,16 +10,18 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts only app/ on t
 
 import streamlit as st  # noqa: E402
 
-PAGES = Path(__file__).resolve().parent / "pages"
+# The page scripts live in views/, not pages/: a pages/ folder beside this file also turns on
+# Streamlit's older folder-based navigation, which runs a page without this file.
+VIEWS = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="polyglot-harness", layout="wide")
 navigation = st.navigation(
     [
-        st.Page(PAGES / "leaderboard.py", title="Leaderboard", url_path="leaderboard", default=True),
-        st.Page(PAGES / "languages.py", title="Languages", url_path="languages"),
-        st.Page(PAGES / "checkpoints.py", title="Checkpoints", url_path="checkpoints"),
-        st.Page(PAGES / "compare.py", title="Compare", url_path="compare"),
-        st.Page(PAGES / "run.py", title="Run", url_path="run"),
+        st.Page(VIEWS / "leaderboard.py", title="Leaderboard", url_path="leaderboard", default=True),
+        st.Page(VIEWS / "languages.py", title="Languages", url_path="languages"),
+        st.Page(VIEWS / "checkpoints.py", title="Checkpoints", url_path="checkpoints"),
+        st.Page(VIEWS / "compare.py", title="Compare", url_path="compare"),
+        st.Page(VIEWS / "run.py", title="Run", url_path="run"),
     ]
 )
 navigation.run()

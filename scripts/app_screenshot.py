@@ -33,6 +33,11 @@ def main() -> int:
     parser.add_argument("--page", default="", help="path and query after the app's address")
     parser.add_argument("--out", type=Path, required=True, help="PNG file to write")
     parser.add_argument("--width", type=int, default=1400)
+    parser.add_argument(
+        "--wait-for",
+        default="[data-testid='stDataFrame']",
+        help="CSS selector that shows the page has drawn (default: a data grid)",
+    )
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -64,7 +69,7 @@ def main() -> int:
                 )
                 page = browser.new_page(viewport={"width": args.width, "height": 900})
                 page.goto(f"{base}/{args.page}", timeout=60_000)
-                page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=60_000)
+                page.wait_for_selector(args.wait_for, timeout=120_000)
                 page.wait_for_load_state("networkidle")
                 page.wait_for_timeout(4000)  # charts and grids draw after the page settles
                 args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -75,7 +75,7 @@ def test_examples_and_configs_are_valid(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("HARNESS_DATA_DIR", "/data")
     examples = sorted((ROOT / "adapters" / "examples").glob("*.yaml"))
     kinds = {load_recipe(path).recipe for path in examples}
-    assert len(examples) == 6 and kinds == set(RECIPES)
+    assert kinds == set(RECIPES)  # every example loads, and every recipe has one
     configs = sorted((ROOT / "adapters" / "configs").iterdir())
     assert len(configs) == 7
     for path in configs:

@@ -81,7 +81,7 @@ def test_leaderboard_filters_live_in_the_url(seeded: Seeded) -> None:
 
 
 def test_languages_heatmap_by_resource_level(seeded: Seeded) -> None:
-    at = page("pages/languages.py", group="resource", metric="chrf++")
+    at = page("views/languages.py", group="resource", metric="chrf++")
     table = at.dataframe[0].value
     groups = {group for group, _ in table.index}
     assert groups == {"low", "medium", "high"}  # Lingala, Swahili, Chinese
@@ -91,7 +91,7 @@ def test_languages_heatmap_by_resource_level(seeded: Seeded) -> None:
 
 
 def test_checkpoints_curve_and_forgetting(seeded: Seeded) -> None:
-    at = page("pages/checkpoints.py", model="lin-cpt", metric="acc")
+    at = page("views/checkpoints.py", model="lin-cpt", metric="acc")
     curve = at.dataframe[0].value
     assert list(curve.columns) == [100, 200, 300]
     assert set(curve.index) == {"xnli_en", "xnli_sw", "afrixnli_lin"}
@@ -105,7 +105,7 @@ def test_checkpoints_curve_and_forgetting(seeded: Seeded) -> None:
 
 def test_compare_deltas_and_documents(seeded: Seeded) -> None:
     a, b = seeded.runs["base-model"], seeded.runs["lin-cpt@300"]
-    at = page("pages/compare.py", a=a, b=b, task="xnli_en", outcome="a_right_b_wrong")
+    at = page("views/compare.py", a=a, b=b, task="xnli_en", outcome="a_right_b_wrong")
     deltas = at.dataframe[0].value.set_index("task")
     assert deltas.loc["flores_eng_Latn-lin_Latn", "significant"] == "yes"  # +10 chrF++ and more
     assert deltas.loc["flores_eng_Latn-lin_Latn", "metric"] == "chrf++"
@@ -121,7 +121,7 @@ def test_compare_deltas_and_documents(seeded: Seeded) -> None:
 
 
 def test_run_fingerprint(seeded: Seeded) -> None:
-    at = page("pages/run.py", run=seeded.runs["lin-cpt@200"])
+    at = page("views/run.py", run=seeded.runs["lin-cpt@200"])
     fingerprint = at.table[1].value
     assert fingerprint.loc["dtype", "value"] == "float32"
     assert fingerprint.loc["versions.lm_eval", "value"] == "0.4.13"
@@ -139,8 +139,8 @@ def test_empty_database_says_so() -> None:
 def test_app_never_imports_the_engine(seeded: Seeded) -> None:
     code = (
         "import sys; from streamlit.testing.v1 import AppTest\n"
-        "for p in [None, 'pages/languages.py', 'pages/checkpoints.py', 'pages/compare.py',"
-        " 'pages/run.py']:\n"
+        "for p in [None, 'views/languages.py', 'views/checkpoints.py', 'views/compare.py',"
+        " 'views/run.py']:\n"
         f"    at = AppTest.from_file({MAIN!r}, default_timeout=30)\n"
         "    (at.switch_page(p) if p else None); at.run(); assert not at.exception\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('lm_eval', 'torch', 'transformers'))\n"
