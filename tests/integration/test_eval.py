@@ -33,7 +33,10 @@ def test_eval_stores_scores_and_samples(tiny_model: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     payload = json.loads(result.stdout)
-    assert set(payload) == {"run_id", "model", "results"}
+    assert set(payload) == {"run_id", "model", "results", "cache", "resumed_tasks"}
+    assert payload["resumed_tasks"] == []
+    # Four documents in each direction: every request answered by the cache or computed.
+    assert payload["cache"]["hits"] + payload["cache"]["computed"] == 8
     rows = {(r["task"], r["metric"]): r for r in payload["results"]}
     assert set(rows) == {
         (t, m) for t in (TASK, "flores_lin_Latn-eng_Latn") for m in ("chrf++", "bleu", "spbleu")
