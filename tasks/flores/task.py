@@ -168,8 +168,9 @@ def lm_eval_config(name: str, data_root: Path, with_spbleu: bool) -> dict[str, A
 
 
 def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
-    """Corpus scores with signatures and stderr, and one record per sentence with its chrF++;
-    lm-eval's own aggregate must equal ours (both are the same sacrebleu call)."""
+    """Corpus scores with signatures and stderr, and one record per sentence with its chrF++ and
+    source sentence (for COMET); lm-eval's own aggregate must equal ours (both are the same
+    sacrebleu call)."""
     from harness.metrics.mt import MT_METRICS, corpus_score, sentence_chrfpp
 
     logged = output["samples"][name]
@@ -182,7 +183,7 @@ def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
             prompt=s["arguments"][0][0],
             target=ref,
             output=hyp,
-            scores={"chrf++": score},
+            scores={"chrf++": score, "source": s["doc"]["src"]},
         )
         for s, ref, hyp, score in zip(logged, refs, hyps, sentence_chrfpp(hyps, refs), strict=True)
     ]
