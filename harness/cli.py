@@ -115,9 +115,24 @@ def eval_command(
         str,
         typer.Option(
             help="hf: transformers with shared-context multiple-choice scoring (harness-hf); "
-            "hf-lm-eval: lm-eval's own hf class, for comparison."
+            "hf-lm-eval: lm-eval's own hf class, for comparison; vllm: vLLM (from its own environment, "
+            ".venv-vllm); api: a served model behind an OpenAI-compatible completions endpoint (--base-url)."
         ),
     ] = "hf",
+    tensor_parallel_size: Annotated[
+        int, typer.Option(help="GPUs to split the model over (--backend vllm).", min=1)
+    ] = 1,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAI-compatible server for --backend api, e.g. http://127.0.0.1:8000/v1; --model "
+            "names the served weights (folder or alias: its tokenizer is used and results stored under it)."
+        ),
+    ] = None,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(help="Environment variable holding the server's API key (--backend api)."),
+    ] = None,
     cache: Annotated[
         bool,
         typer.Option(
@@ -130,6 +145,14 @@ def eval_command(
         typer.Option(
             help="Continue this unfinished (killed or failed) run: same model and settings; its stored "
             "tasks are kept, the rest run, with finished requests answered from the cache."
+        ),
+    ] = None,
+    comet_model: Annotated[
+        str | None,
+        typer.Option(
+            help="Also score each MT task (FLORES, IF-MT) with COMET: a local "
+            "<model>/checkpoints/model.ckpt, its <model> folder, or a hub name (Unbabel/wmt22-comet-da, "
+            "needs network). Needs unbabel-comet: run from .venv-comet (scripts/setup_comet.sh)."
         ),
     ] = None,
     json_output: Annotated[
@@ -164,8 +187,12 @@ def eval_command(
         db_url=db,
         judge_model=judge_model,
         backend=backend,
+        tensor_parallel_size=tensor_parallel_size,
+        base_url=base_url,
+        api_key_env=api_key_env,
         cache=cache,
         resume=resume,
+        comet_model=comet_model,
     )
     err = console(stderr=True)
 
@@ -195,6 +222,71 @@ def eval_command(
     else:
         out = console()
         table, footnotes = results_table(result.results, title=f"{result.model} · run {result.run_id}")
+        out.print(table)
+        for line in footnotes:
+            out.print(line, soft_wrap=True)
+
+
+@app.command("rescore")
+def rescore_command(
+    run: Annotated[
+        str,
+        typer.Argument(help="Run id or its unique prefix, or MODEL / MODEL@STEP: its newest complete run."),
+    ],
+    metric: Annotated[str, typer.Option(help="Metric to compute from the stored outputs: comet.")],
+    comet_model: Annotated[
+        str | None,
+        typer.Option(
+            help="COMET model: a local <model>/checkpoints/model.ckpt, its <model> folder, or a hub name "
+            "(Unbabel/wmt22-comet-da, needs network)."
+        ),
+    ] = None,
+    tasks: Annotated[
+        str | None, typer.Option(help="Comma-separated MT tasks of the run (default: all of them).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="COMET batch size (comet-score's default).", min=1)] = 16,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="FLORES-200 data for runs stored without their sources (default: the data the run read)."
+        ),
+    ] = None,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the results database.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    verbose: Annotated[bool, typer.Option(help="Show the engine's log.")] = False,
+) -> None:
+    """Score a stored run's MT outputs with another metric (COMET), without loading the evaluated
+    model or generating again: one metric row per task and a score per sample, replaced on rerun."""
+    from harness.output import console, results_table, to_json
+    from harness.rescore import rescore
+
+    _quiet_engine_logs(verbose)
+    err = console(stderr=True)
+
+    def on_task(name: str, index: int, total: int, documents: int) -> None:
+        err.print(f"[bold]\\[{index + 1}/{total}][/] {name}: {metric} of {documents} stored outputs")
+
+    try:
+        result = rescore(
+            run,
+            metric,
+            comet_model,
+            tasks=[t.strip() for t in tasks.split(",") if t.strip()] if tasks else None,
+            batch_size=batch_size,
+            db_url=db,
+            data_dir=data_dir,
+            on_task=on_task,
+        )
+    except HarnessError as exc:
+        _fail(exc)
+        return
+    for task, count in result.recovered_sources.items():
+        err.print(f"{task}: {count} source sentence(s) recovered from the data (doc_hash checked)")
+    if json_output:
+        typer.echo(to_json(result.to_json()))
+    else:
+        table, footnotes = results_table(result.results, title=f"rescore · run {result.run_id}")
+        out = console()
         out.print(table)
         for line in footnotes:
             out.print(line, soft_wrap=True)
@@ -530,6 +622,147 @@ def tasks_show(
             out.print(f"{index}: {choice}", markup=False, soft_wrap=True)
     out.rule("target")
     out.print(str(info["target"]), markup=False, soft_wrap=True)
+
+
+@app.command("sweep")
+def sweep_command(
+    models: Annotated[
+        str,
+        typer.Option(help="Comma-separated checkpoint folders, PEFT adapter folders, aliases or hub ids."),
+    ],
+    tasks: Annotated[
+        str, typer.Option(help="Comma-separated tasks or groups; each model runs each concrete task.")
+    ],
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Run the units as Ray tasks on this running cluster (host:port, or auto); "
+            "without it they run one after another in this process.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Score only the first N documents of each task.", min=1)
+    ] = None,
+    num_fewshot: Annotated[
+        int | None, typer.Option(help="Few-shot examples (from the dev split).", min=0)
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Batch size.", min=1)] = 8,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            help="cpu or cuda (default: cuda when available; with --ray, cuda when --gpus-per-unit > 0)."
+        ),
+    ] = None,
+    dtype: Annotated[str, typer.Option(help="auto, float32, bfloat16 or float16.")] = "auto",
+    data_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="Folder with the data sets (flores200/ ...); default HARNESS_DATA_DIR, then the cache."
+        ),
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option(help="Evaluation split where a family offers one (XNLI: validation|test).")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="hf (harness-hf) or hf-lm-eval.")] = "hf",
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL of the results database, reachable from every Ray node "
+            "(default: HARNESS_DB, else local SQLite)."
+        ),
+    ] = None,
+    cpus_per_unit: Annotated[float, typer.Option(help="CPUs Ray reserves for each unit.", min=0)] = 1.0,
+    gpus_per_unit: Annotated[float, typer.Option(help="GPUs Ray reserves for each unit.", min=0)] = 0.0,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of a table.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option(help="Show the engine's log.")] = False,
+) -> None:
+    """Evaluate every model on every task, one run per (checkpoint, task) unit in one database, here
+    or spread over a Ray cluster; units the database already holds with the same settings are
+    skipped. Exits 1 when a unit failed."""
+    from harness.output import console, to_json
+    from harness.sweep import SweepConfig, Unit, counts, run_sweep
+
+    _quiet_engine_logs(verbose)
+    config = SweepConfig(
+        models=models.split(","),
+        tasks=tasks.split(","),
+        ray_address=ray_address,
+        limit=limit,
+        num_fewshot=num_fewshot,
+        batch_size=batch_size,
+        device=device,
+        dtype=dtype,
+        data_dir=data_dir,
+        split=split,
+        backend=backend,
+        db_url=db,
+        cpus_per_unit=cpus_per_unit,
+        gpus_per_unit=gpus_per_unit,
+    )
+    err = console(stderr=True)
+    every: list[Unit] = []
+
+    def on_plan(units: list[Unit]) -> None:
+        every.extend(units)
+        skipped = sum(u.status == "skipped" for u in units)
+        where = f"on Ray at {ray_address}" if ray_address else "in this process"
+        err.print(
+            f"{len(units)} unit(s): {skipped} already in the database, skipped; "
+            f"{len(units) - skipped} to run {where}",
+            markup=False,
+        )
+
+    def on_unit(unit: Unit) -> None:
+        tally = counts(every)
+        finished = tally["done"] + tally["failed"]
+        to_run = sum(u.status != "skipped" for u in every)
+        node = f", node {unit.node_id[:8]}" if unit.node_id else ""
+        detail = unit.error if unit.status == "failed" else f"run {unit.run_id}"
+        err.print(
+            f"[{finished}/{to_run}] {unit.status} {unit.model} {unit.task}: {detail} "
+            f"({unit.seconds or 0:.1f} s{node}, pid {unit.pid}) · done {tally['done']}, "
+            f"failed {tally['failed']}, skipped {tally['skipped']}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    try:
+        result = run_sweep(config, on_unit=on_unit, on_plan=on_plan)
+    except HarnessError as exc:
+        _fail(exc)
+        return
+    if json_output:
+        typer.echo(to_json(result.to_json()))
+    else:
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(title=f"sweep · {len(result.units)} units · {result.seconds:.1f} s")
+        for column in ("model", "task", "status", "run", "metric", "value", "seconds", "node", "pid"):
+            table.add_column(column, justify="right" if column in ("value", "seconds", "pid") else "left")
+        colours = {"done": "green", "skipped": "cyan", "failed": "red"}
+        for u in result.units:
+            table.add_row(
+                escape(u.model),
+                u.task,
+                f"[{colours[u.status]}]{u.status}[/]",
+                (u.run_id or "")[:8],
+                u.metric,
+                "—" if u.value is None else f"{u.value:.2f}",
+                "" if u.seconds is None else f"{u.seconds:.1f}",
+                (u.node_id or "")[:8],
+                "" if u.pid is None else str(u.pid),
+            )
+        out = console()
+        out.print(table)
+        for u in result.units:
+            if u.status == "failed":
+                out.print(f"failed: {u.model} {u.task}: {u.error}", markup=False, soft_wrap=True)
+    raise typer.Exit(1 if result.counts["failed"] else 0)
 
 
 def main() -> None:

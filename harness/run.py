@@ -12,12 +12,18 @@ from harness import __version__
 from harness.errors import HarnessError
 from harness.judge import Judge, judge_outcome
 from harness.metrics import spm
+from harness.metrics.comet import comet_outcome, scorer_for_run
 from harness.models import ModelSpec
 from harness.specs import EvalConfig, MetricResult, RunResult, TaskOutcome
 from tasks import registry
 from tasks.base import JudgedFamily, TaskFamily, TaskOptions
 
-BACKENDS = {"hf": "harness-hf", "hf-lm-eval": "lm-eval-hf"}
+BACKENDS = {
+    "hf": "harness-hf",
+    "hf-lm-eval": "lm-eval-hf",
+    "vllm": "lm-eval-vllm",
+    "api": "lm-eval-local-completions",
+}
 """`--backend` -> the lm-eval model class that runs it (recorded in the fingerprint)."""
 
 
@@ -48,9 +54,11 @@ def fingerprint(
     dtype: str,
     spm_status: spm.SpmStatus,
     judge: dict[str, Any] | None = None,
+    engine: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What identifies how the run's numbers were produced (weights are identified by the checkpoint);
-    with `judge` (the judge model and prompt versions) when a task was judged."""
+    with `judge` (the judge model and prompt versions) when a task was judged, and `engine` (the
+    vLLM version and parallelism, or the served endpoint) for the vllm and api backends."""
     out = {
         "versions": {
             "harness": __version__,
@@ -67,7 +75,7 @@ def fingerprint(
         "data": "bundled-sample" if config.bundled_sample else (config.data_dir or "default"),
         "flores200_spm_sha256": spm_status.sha256,
     }
-    return out | ({"judge": judge} if judge else {})
+    return out | ({"judge": judge} if judge else {}) | ({"engine": engine} if engine else {})
 
 
 @functools.cache
@@ -135,6 +143,7 @@ def evaluate(
     from db import store
     from db.session import make_engine, make_session_factory
     from harness.backends.hf import load_hf, pick_device, pick_dtype
+    from harness.backends.load import check_backend, close_lm, engine_device, engine_info, load_lm
     from harness.lineage import lineage_for
     from harness.models import resolve_model
 
@@ -150,6 +159,7 @@ def evaluate(
     for name, fam in tasks:  # fail on missing or bad files before loading a model
         fam.task_info(name, roots[fam.data_set], options)
     warn = on_warning or (lambda message: print(f"warning: {message}", file=sys.stderr))
+    comet = scorer_for_run(config.comet_model, config.device, [fam.name for _, fam in tasks], warn)
     judged = {name: fam.judge_prompt_version for name, fam in tasks if isinstance(fam, JudgedFamily)}
     judge_spec = resolve_model(config.judge_model) if config.judge_model and judged else None
     if judged and not config.judge_model:
@@ -158,23 +168,32 @@ def evaluate(
         warn(f"--judge-model {config.judge_model}: none of the tasks uses a judge; it is not loaded")
     if config.backend not in BACKENDS:
         raise HarnessError(f"--backend {config.backend}: choose one of {', '.join(BACKENDS)}")
+    check_backend(config)
     spec = resolve_model(config.model)
     lineage = lineage_for(spec, config.model_name, config.step)
-    device = pick_device(config.device)
-    dtype = pick_dtype(config.dtype, device)
+    device = engine_device(config)
+    dtype = "served" if config.backend == "api" else pick_dtype(config.dtype, device)
     engine = make_engine(config.db_url)
     factory = make_session_factory(engine)
+    engine_details = engine_info(config, spec)
     run_fingerprint = fingerprint(
-        config, device, dtype, spm_status, judge_fingerprint(config, judge_spec, judged)
+        config, device, dtype, spm_status, judge_fingerprint(config, judge_spec, judged), engine_details
     )
+    if comet is not None:
+        run_fingerprint["comet"] = comet.fingerprint()
     previous = _resumable(factory, config, spec, run_fingerprint) if config.resume else None
     cache = response_cache() if config.cache and config.backend == "hf" else None
-    lm = load_hf(spec, device, dtype, config.batch_size, config.backend == "hf", cache)
+    lm = load_lm(config, spec, device, dtype, cache, engine_details)
     judge = None
     if judge_spec is not None:
         same = (judge_spec.pretrained, judge_spec.peft) == (spec.pretrained, spec.peft)
+        # A judge other than the evaluated model runs here on transformers, also for served models.
+        judge_device = pick_device(None) if device == "remote" else device
+        judge_dtype = pick_dtype(config.dtype, judge_device)
         judge = Judge(
-            judge_spec, lambda s: load_hf(s, device, dtype, config.batch_size), lm if same else None
+            judge_spec,
+            lambda s: load_hf(s, judge_device, judge_dtype, config.batch_size),
+            lm if same else None,
         )
     if previous is not None:
         run_id = previous.run_id
@@ -190,11 +209,14 @@ def evaluate(
                 on_task(name, index, len(tasks))
             outcome = run_task(lm, name, fam, roots[fam.data_set], config, options)
             outcome = judge_outcome(fam, name, outcome, judge)
+            outcome = comet_outcome(fam.name, name, outcome, comet)
             store.store_task(factory, run_id, outcome)
             results.extend(outcome.metrics)
     except BaseException as exc:
         store.finish_run(factory, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        close_lm(config, lm)
     store.finish_run(factory, run_id, "complete")
     stats = dict(lm.cache_stats) if cache is not None else None
     return RunResult(

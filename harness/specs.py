@@ -36,11 +36,21 @@ class EvalConfig:
     judge_model: str | None = None
     """LLM judge for judged metrics (IF-MT rule adherence): folder, alias or hub id; None: not computed."""
     backend: str = "hf"
-    """`hf`: our shared-context scorer (`harness-hf`); `hf-lm-eval`: lm-eval's own `hf` class."""
+    """`hf`: our shared-context scorer (`harness-hf`); `hf-lm-eval`: lm-eval's own `hf` class;
+    `vllm`: lm-eval's vllm model; `api`: an OpenAI-compatible completions server (`base_url`)."""
+    tensor_parallel_size: int = 1
+    """GPUs one model is split over (`vllm`)."""
+    base_url: str | None = None
+    """The server's URL (`api`): `http://host:port/v1` or its `/v1/completions`."""
+    api_key_env: str | None = None
+    """Environment variable holding the server's API key (`api`); None: no key sent."""
     cache: bool = True
     """Answer requests from the response cache and store new answers there (`hf` backend)."""
     resume: str | None = None
     """Continue this unfinished run (id or prefix): its stored tasks are kept, the rest are run."""
+    comet_model: str | None = None
+    """COMET checkpoint (`.../checkpoints/model.ckpt`, its model folder, or a hub name) scoring each MT
+    task in-process; needs unbabel-comet (`.venv-comet`). None: no COMET."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,10 @@ def training_text() -> list[str]:
     return lines or ["English: a small test sentence.", "Lingala: mwa liloba ya komeka."] * 50
 
 
-def build_tiny_model(folder: Path, seed: int = 0, hidden_size: int = 32, layers: int = 2) -> Path:
+def build_tiny_model(
+    folder: Path, seed: int = 0, hidden_size: int = 32, layers: int = 2, heads: int = 4
+) -> Path:
+    """`heads=2, hidden_size=64` gives head size 32, the smallest vLLM's CPU attention supports."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -38,8 +41,8 @@ def build_tiny_model(folder: Path, seed: int = 0, hidden_size: int = 32, layers:
         hidden_size=hidden_size,
         intermediate_size=2 * hidden_size,
         num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=heads,
+        num_key_value_heads=min(2, heads),
         max_position_embeddings=1024,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
