@@ -6,7 +6,7 @@ import importlib.metadata
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness import __version__
 from harness.errors import HarnessError
@@ -122,6 +122,34 @@ def run_task(
     return fam.collect(name, output, info)
 
 
+class PreparedTasks(NamedTuple):
+    """A run's tasks, expanded and checked against their data before any model loads."""
+
+    tasks: list[tuple[str, TaskFamily]]
+    roots: dict[str, Path]
+    """Data set name -> its folder."""
+    options: TaskOptions
+    spm_status: spm.SpmStatus
+    infos: dict[str, Any]
+    """Task name -> its family's task info (version, content hash, ...)."""
+
+
+def prepare_tasks(config: EvalConfig) -> PreparedTasks:
+    """Expand `config.tasks`, check `--split`, and read every task's data: missing or bad files fail
+    here, before a model is loaded."""
+    resolve = root_resolver(config)
+    tasks = registry.expand(config.tasks, resolve)
+    spm_status = spm.spm_status()
+    options = TaskOptions(split=config.split, with_spbleu=spm_status.available)
+    for _, fam in tasks:
+        if config.split and config.split not in fam.splits:
+            offered = f"offers {', '.join(fam.splits)}" if fam.splits else "scores a fixed split"
+            raise HarnessError(f"--split {config.split}: {fam.name} {offered}")
+    roots = {fam.data_set: resolve(fam.data_set) for _, fam in tasks}
+    infos = {name: fam.task_info(name, roots[fam.data_set], options) for name, fam in tasks}
+    return PreparedTasks(tasks, roots, options, spm_status, infos)
+
+
 def judge_fingerprint(
     config: EvalConfig, spec: ModelSpec | None, judged: dict[str, str]
 ) -> dict[str, Any] | None:
@@ -147,17 +175,7 @@ def evaluate(
     from harness.lineage import lineage_for
     from harness.models import resolve_model
 
-    resolve = root_resolver(config)
-    tasks = registry.expand(config.tasks, resolve)
-    spm_status = spm.spm_status()
-    options = TaskOptions(split=config.split, with_spbleu=spm_status.available)
-    for _, fam in tasks:
-        if config.split and config.split not in fam.splits:
-            offered = f"offers {', '.join(fam.splits)}" if fam.splits else "scores a fixed split"
-            raise HarnessError(f"--split {config.split}: {fam.name} {offered}")
-    roots = {fam.data_set: resolve(fam.data_set) for _, fam in tasks}
-    for name, fam in tasks:  # fail on missing or bad files before loading a model
-        fam.task_info(name, roots[fam.data_set], options)
+    tasks, roots, options, spm_status, _ = prepare_tasks(config)
     warn = on_warning or (lambda message: print(f"warning: {message}", file=sys.stderr))
     comet = scorer_for_run(config.comet_model, config.device, [fam.name for _, fam in tasks], warn)
     judged = {name: fam.judge_prompt_version for name, fam in tasks if isinstance(fam, JudgedFamily)}

@@ -249,10 +249,7 @@ def plan(config: SweepConfig) -> Plan:
     from db.sweep_queries import SCORE_SETTINGS, finished_units
     from harness.backends.hf import pick_dtype
     from harness.gate import primary_metric
-    from harness.metrics import spm
-    from harness.run import fingerprint, root_resolver
-    from tasks import registry
-    from tasks.base import TaskOptions
+    from harness.run import fingerprint, prepare_tasks
 
     _check_settings(config)
     db_url = absolute_db_url(config.db_url)
@@ -271,16 +268,9 @@ def plan(config: SweepConfig) -> Plan:
         split=config.split,
         backend=config.backend,
     )
-    resolve = root_resolver(template)
-    tasks = registry.expand(config.tasks, resolve)
-    spm_status = spm.spm_status()
-    options = TaskOptions(split=config.split, with_spbleu=spm_status.available)
-    for _, fam in tasks:
-        if config.split and config.split not in fam.splits:
-            offered = f"offers {', '.join(fam.splits)}" if fam.splits else "scores a fixed split"
-            raise HarnessError(f"--split {config.split}: {fam.name} {offered}")
-    roots = {fam.data_set: resolve(fam.data_set) for _, fam in tasks}
-    hashes = {name: fam.task_info(name, roots[fam.data_set], options).task_hash for name, fam in tasks}
+    prepared = prepare_tasks(replace(template, tasks=config.tasks))
+    tasks, spm_status = prepared.tasks, prepared.spm_status
+    hashes = {name: info.task_hash for name, info in prepared.infos.items()}
     models = _resolve_models(config.models)
     expected = fingerprint(template, device, pick_dtype(config.dtype, device), spm_status)
     settings = {key: expected.get(key) for key in SCORE_SETTINGS}
