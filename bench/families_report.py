@@ -32,6 +32,7 @@ from typing import Any  # noqa: E402
 from tests.parity_helpers import PROJECT_ROOT, VENV_BIN, agieval_hub_rows, lm_eval_builtin, run  # noqa: E402
 
 KOBEST = ("boolq", "copa", "hellaswag", "sentineg", "wic")
+CEVAL_GROUPS = ("ceval", "ceval_stem", "ceval_social_science", "ceval_humanities", "ceval_other")
 AGIEVAL = (
     "chinese",
     "english",
@@ -55,6 +56,8 @@ class Family:
     """(data root, harness task, limit, scratch dir) -> lm-eval's built-in config for the same rows."""
     num_fewshot: int = 0
     metrics: tuple[str, ...] = ("acc",)
+    groups: tuple[str, ...] = ()
+    """Groups also asked for, so that `harness eval` reports their scores (see `harness.groups`)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,11 +112,13 @@ def families(data: Path) -> list[Family]:
         Family("xnli", ["xnli_en"], split="validation", reference=_xnli),
         Family("afrixnli", ["afrixnli_lin"], split="test", reference=_afrixnli),
         Family("kobest", [f"kobest_{t}" for t in KOBEST], reference=_kobest, metrics=("acc", "macro_f1")),
-        Family("ceval", members("ceval"), reference=_ceval, num_fewshot=5),
+        Family("ceval", members("ceval"), reference=_ceval, num_fewshot=5, groups=CEVAL_GROUPS),
         Family("agieval", [f"agieval_gaokao_{s}" for s in AGIEVAL], reference=_agieval),
     ]
     if "gaokao" in registry.FAMILIES:
-        out.append(Family("gaokao", members("gaokao"), metrics=("acc", "points", "points_available")))
+        gaokao = members("gaokao")
+        metrics = ("acc", "points", "points_available")
+        out.append(Family("gaokao", gaokao, metrics=metrics, groups=("gaokao", "gaokao_english")))
     if "ifmt" in registry.FAMILIES:
         terms = ["ifmt_terms_en-de_iate", "ifmt_terms_en-de_wikt"]
         out.append(Family("ifmt", terms, metrics=("term_usage", "chrf++")))
@@ -122,7 +127,7 @@ def families(data: Path) -> list[Family]:
 
 def run_harness(fam: Family, model: str, limit: int, data: Path, db: Path) -> dict[str, Any]:
     cmd = [
-        str(VENV_BIN / "harness"), "eval", "--model", model, "--tasks", ",".join(fam.tasks),
+        str(VENV_BIN / "harness"), "eval", "--model", model, "--tasks", ",".join([*fam.tasks, *fam.groups]),
         "--limit", str(limit), "--data-dir", str(data), "--db", f"sqlite:///{db}", "--json",
         "--batch-size", "8", "--device", "cpu", "--dtype", "float32",
     ]  # fmt: skip
@@ -217,6 +222,7 @@ def main() -> int:
                     rows.append({"task": task, **{m: values.get((task, m)) for m in fam.metrics}})
             entry["rows"] = rows
             entry["all_metrics"] = ours["results"]
+            entry["groups"] = ours.get("groups", [])
             report["families"][fam.name] = entry
             _print_family(fam, entry)
     if args.out:
@@ -245,6 +251,9 @@ def _print_family(fam: Family, entry: dict[str, Any]) -> None:
             cells = [r.get(m) for m in fam.metrics]
             print(f"{r['task']:40} " + " ".join(f"{'-' if v is None else f'{v:.4f}':>16}" for v in cells))
         print(f"time: harness {entry['harness_seconds']:.0f} s (lm-eval has no such task)")
+    for g in entry.get("groups", []):
+        value = "-" if g["value"] is None else f"{g['value']:.4f}"
+        print(f"group {g['task']:34} {g['metric']:>16} {value:>10}  n={g['n']}  {g['signature']}")
     print(flush=True)
 
 

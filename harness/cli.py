@@ -225,6 +225,11 @@ def eval_command(
         out.print(table)
         for line in footnotes:
             out.print(line, soft_wrap=True)
+        if result.groups:
+            table, footnotes = results_table(result.groups, title="groups (from the tasks above)")
+            out.print(table)
+            for line in footnotes:
+                out.print(line, soft_wrap=True)
 
 
 @app.command("rescore")

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from harness import __version__
 from harness.errors import HarnessError
+from harness.groups import group_results
 from harness.judge import Judge, judge_outcome
 from harness.metrics import spm
 from harness.metrics.comet import comet_outcome, scorer_for_run
@@ -132,6 +133,8 @@ class PreparedTasks(NamedTuple):
     spm_status: spm.SpmStatus
     infos: dict[str, Any]
     """Task name -> its family's task info (version, content hash, ...)."""
+    groups: dict[str, list[str]]
+    """The groups among the names asked for -> their member tasks (scored by `harness.groups`)."""
 
 
 def prepare_tasks(config: EvalConfig) -> PreparedTasks:
@@ -147,7 +150,8 @@ def prepare_tasks(config: EvalConfig) -> PreparedTasks:
             raise HarnessError(f"--split {config.split}: {fam.name} {offered}")
     roots = {fam.data_set: resolve(fam.data_set) for _, fam in tasks}
     infos = {name: fam.task_info(name, roots[fam.data_set], options) for name, fam in tasks}
-    return PreparedTasks(tasks, roots, options, spm_status, infos)
+    groups = registry.requested_groups(config.tasks, resolve)
+    return PreparedTasks(tasks, roots, options, spm_status, infos, groups)
 
 
 def judge_fingerprint(
@@ -175,7 +179,7 @@ def evaluate(
     from harness.lineage import lineage_for
     from harness.models import resolve_model
 
-    tasks, roots, options, spm_status, _ = prepare_tasks(config)
+    tasks, roots, options, spm_status, _, groups = prepare_tasks(config)
     warn = on_warning or (lambda message: print(f"warning: {message}", file=sys.stderr))
     comet = scorer_for_run(config.comet_model, config.device, [fam.name for _, fam in tasks], warn)
     judged = {name: fam.judge_prompt_version for name, fam in tasks if isinstance(fam, JudgedFamily)}
@@ -238,7 +242,12 @@ def evaluate(
     store.finish_run(factory, run_id, "complete")
     stats = dict(lm.cache_stats) if cache is not None else None
     return RunResult(
-        run_id=run_id, model=lineage.model_name, results=results, cache=stats, resumed_tasks=done
+        run_id=run_id,
+        model=lineage.model_name,
+        results=results,
+        cache=stats,
+        resumed_tasks=done,
+        groups=group_results(groups, results),
     )
 
 

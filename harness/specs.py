@@ -101,6 +101,8 @@ class RunResult:
     """Requests answered from the response cache (`hits`) and computed (`computed`); None: no cache."""
     resumed_tasks: list[str] = field(default_factory=list)
     """Tasks a resumed run already held, not run again."""
+    groups: list[MetricResult] = field(default_factory=list)
+    """Scores of the groups asked for, derived from `results` (see `harness.groups`); not stored."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,4 +111,5 @@ class RunResult:
             "results": [asdict(r) for r in self.results],
             "cache": self.cache,
             "resumed_tasks": self.resumed_tasks,
+            "groups": [asdict(r) for r in self.groups],
         }

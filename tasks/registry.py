@@ -74,6 +74,20 @@ def expand(names: list[str], resolve_root: RootResolver) -> list[tuple[str, Task
     return out
 
 
+def requested_groups(names: list[str], resolve_root: RootResolver) -> dict[str, list[str]]:
+    """Those of `names` that are groups, with their member tasks (call after `expand` checked them)."""
+    out: dict[str, list[str]] = {}
+    for raw in names:
+        name = raw.strip()
+        fam = family_of_name(name)
+        if fam is None or name in out:
+            continue
+        groups = fam.groups(resolve_root(fam.data_set) if fam.discovered else None)
+        if name in groups:
+            out[name] = groups[name]
+    return out
+
+
 def static_groups() -> dict[str, list[str]]:
     """Groups of the families whose tasks do not depend on the data present."""
     out: dict[str, list[str]] = {}

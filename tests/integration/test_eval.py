@@ -33,7 +33,7 @@ def test_eval_stores_scores_and_samples(tiny_model: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     payload = json.loads(result.stdout)
-    assert set(payload) == {"run_id", "model", "results", "cache", "resumed_tasks"}
+    assert set(payload) == {"run_id", "model", "results", "cache", "resumed_tasks", "groups"}
     assert payload["resumed_tasks"] == []
     # Four documents in each direction: every request answered by the cache or computed.
     assert payload["cache"]["hits"] + payload["cache"]["computed"] == 8
@@ -46,6 +46,19 @@ def test_eval_stores_scores_and_samples(tiny_model: Path) -> None:
     assert chrf["signature"] == "nrefs:1|case:mixed|eff:yes|nc:6|nw:2|space:no|version:2.6.0"
     spbleu = rows[(TASK, "spbleu")]
     assert spbleu["value"] is None and "not computed" in spbleu["note"]
+
+    # The group asked for: the plain mean of its two directions, its standard error that of a mean
+    # of two independent scores; spBLEU has no value in either direction, so neither has the group.
+    groups = {(g["task"], g["metric"]): g for g in payload["groups"]}
+    assert set(groups) == {("flores_lin", m) for m in ("chrf++", "bleu", "spbleu")}
+    back = rows[("flores_lin_Latn-eng_Latn", "chrf++")]
+    mean = groups[("flores_lin", "chrf++")]
+    assert mean["value"] == (chrf["value"] + back["value"]) / 2
+    assert abs(mean["stderr"] - (chrf["stderr"] ** 2 + back["stderr"] ** 2) ** 0.5 / 2) < 1e-12
+    assert mean["n"] == 8
+    assert mean["signature"] == f"chrf++|macro-over-2-tasks|{chrf['signature']}"
+    assert groups[("flores_lin", "spbleu")]["value"] is None
+    assert "not computed" in groups[("flores_lin", "spbleu")]["note"]
 
     # Every sample stored once, with the prompt lm-eval built and the real reference.
     with sqlite3.connect(_db_path()) as conn:
