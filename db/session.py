@@ -2,6 +2,7 @@
 SQLite files get WAL mode and a busy timeout."""
 
 import functools
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,39 @@ INITIAL_REVISION = "0001"
 _PG_LOCK_KEY = 0x68_61_72_6E  # "harn": the advisory lock that serializes migrations on PostgreSQL
 
 
+SQLITE_WAIT_S = 30.0
+"""How long a connection waits for another's lock (busy_timeout, and the switch to WAL below)."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")  # first: the others may have to wait for a lock
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # First: the others may have to wait for a lock.
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_WAIT_S * 1000)}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """`PRAGMA journal_mode=WAL`, retried while the file is locked.
+
+    On a new file still in rollback mode, a connection that holds a read lock and needs the write
+    lock while another process holds it gets SQLITE_BUSY at once: SQLite skips the busy handler where
+    waiting could deadlock. Two processes that open a new database together hit this (about 1 start
+    in 4 in `test_two_writer_processes_at_once` before this retry). Once the file is in WAL mode the
+    pragma is a read and never waits.
+    """
+    import sqlite3
+
+    deadline = time.monotonic() + SQLITE_WAIT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def normalize_url(url: str) -> str:
