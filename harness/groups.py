@@ -42,11 +42,11 @@ def aggregate(group: str, members: list[dict[str, MetricResult]], names: list[st
     metrics = [m for m in members[0] if all(m in member for member in members)]
     out: list[MetricResult] = []
     for metric in metrics:
+        if metric == "points_rate":
+            continue  # from the summed points below
         rows = [member[metric] for member in members]
         n = sum(r.n for r in rows)
         missing = [name for name, r in zip(names, rows, strict=True) if r.value is None]
-        if metric == "points_rate":
-            continue  # from the summed points below
         if missing:
             note = f"not computed: no value for {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}"
             out.append(MetricResult(group, metric, None, None, n, f"{metric}|over-{k}-tasks", note))

@@ -141,7 +141,7 @@ def prepare_tasks(config: EvalConfig) -> PreparedTasks:
     """Expand `config.tasks`, check `--split`, and read every task's data: missing or bad files fail
     here, before a model is loaded."""
     resolve = root_resolver(config)
-    tasks = registry.expand(config.tasks, resolve)
+    tasks, groups = registry.expand_with_groups(config.tasks, resolve)
     spm_status = spm.spm_status()
     options = TaskOptions(split=config.split, with_spbleu=spm_status.available)
     for _, fam in tasks:
@@ -150,7 +150,6 @@ def prepare_tasks(config: EvalConfig) -> PreparedTasks:
             raise HarnessError(f"--split {config.split}: {fam.name} {offered}")
     roots = {fam.data_set: resolve(fam.data_set) for _, fam in tasks}
     infos = {name: fam.task_info(name, roots[fam.data_set], options) for name, fam in tasks}
-    groups = registry.requested_groups(config.tasks, resolve)
     return PreparedTasks(tasks, roots, options, spm_status, infos, groups)
 
 

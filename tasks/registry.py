@@ -42,50 +42,48 @@ def family_of_name(task: str) -> TaskFamily | None:
 
 def expand(names: list[str], resolve_root: RootResolver) -> list[tuple[str, TaskFamily]]:
     """Concrete tasks with their family, in order, without repeats."""
+    return expand_with_groups(names, resolve_root)[0]
+
+
+def expand_with_groups(
+    names: list[str], resolve_root: RootResolver
+) -> tuple[list[tuple[str, TaskFamily]], dict[str, list[str]]]:
+    """`expand`'s tasks, and those of `names` that are groups with their member tasks."""
     out: list[tuple[str, TaskFamily]] = []
+    groups: dict[str, list[str]] = {}
     for raw in names:
         name = raw.strip()
         if not name:
             continue
-        fam = family_of_name(name)
-        if fam is None:
-            static = [f for f in FAMILIES if family(f).discovered] + list(static_groups())
-            close = difflib.get_close_matches(name, static, n=5, cutoff=0.6)
-            hint = f"; did you mean {', '.join(close)}?" if close else "; see `harness tasks list`"
-            raise HarnessError(f"--tasks: unknown task {name!r}{hint}")
-        root = resolve_root(fam.data_set) if fam.discovered else None
-        groups = fam.groups(root)
-        if name in groups:
-            members = groups[name]
-        elif fam.owns(name, root):
-            members = [name]
-        else:
-            candidates = list(groups) + groups.get(fam.name, [])
-            close = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
-            hint = (
-                f"; did you mean {', '.join(close)}?"
-                if close
-                else f"; see `harness tasks list --family {fam.name}`"
-            )
-            raise HarnessError(f"--tasks: unknown task {name!r}{hint}")
+        fam, members, is_group = _lookup(name, resolve_root)
+        if is_group:
+            groups[name] = members
         out.extend((m, fam) for m in members if m not in [n for n, _ in out])
     if not out:
         raise HarnessError("--tasks: no task given")
-    return out
+    return out, groups
 
 
-def requested_groups(names: list[str], resolve_root: RootResolver) -> dict[str, list[str]]:
-    """Those of `names` that are groups, with their member tasks (call after `expand` checked them)."""
-    out: dict[str, list[str]] = {}
-    for raw in names:
-        name = raw.strip()
-        fam = family_of_name(name)
-        if fam is None or name in out:
-            continue
-        groups = fam.groups(resolve_root(fam.data_set) if fam.discovered else None)
-        if name in groups:
-            out[name] = groups[name]
-    return out
+def _lookup(name: str, resolve_root: RootResolver) -> tuple[TaskFamily, list[str], bool]:
+    """(family, member tasks, whether `name` is a group); an unknown name fails with the closest."""
+    fam = family_of_name(name)
+    if fam is None:
+        static = [f for f in FAMILIES if family(f).discovered] + list(static_groups())
+        close = difflib.get_close_matches(name, static, n=5, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see `harness tasks list`"
+        raise HarnessError(f"--tasks: unknown task {name!r}{hint}")
+    root = resolve_root(fam.data_set) if fam.discovered else None
+    groups = fam.groups(root)
+    if name in groups:
+        return fam, groups[name], True
+    if fam.owns(name, root):
+        return fam, [name], False
+    candidates = list(groups) + groups.get(fam.name, [])
+    close = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
+    hint = (
+        f"; did you mean {', '.join(close)}?" if close else f"; see `harness tasks list --family {fam.name}`"
+    )
+    raise HarnessError(f"--tasks: unknown task {name!r}{hint}")
 
 
 def static_groups() -> dict[str, list[str]]:

@@ -66,7 +66,7 @@ def test_requested_groups_are_the_groups_among_the_names() -> None:
     def resolve(name: str):  # noqa: ANN202
         return data / name
 
-    groups = registry.requested_groups(["flores_lin", "ceval_stem", "ceval_law", "xnli_en"], resolve)
+    _, groups = registry.expand_with_groups(["flores_lin", "ceval_stem", "ceval_law", "xnli_en"], resolve)
     assert groups["flores_lin"] == ["flores_eng_Latn-lin_Latn", "flores_lin_Latn-eng_Latn"]
     assert set(groups) == {"flores_lin", "ceval_stem"}
     assert "ceval_advanced_mathematics" in groups["ceval_stem"] and "ceval_law" not in groups["ceval_stem"]
