@@ -14,7 +14,7 @@ from adapters.train import (
     run_trainer,
     trainer_kwargs,
 )
-from harness.errors import HarnessError
+from core.errors import HarnessError
 
 
 def layra_layers(num_layers: int, k: int) -> list[int]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.lineage import MANIFEST, Lineage
+from core.lineage import MANIFEST, Lineage
 
 
 @dataclass(frozen=True)

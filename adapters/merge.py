@@ -10,7 +10,7 @@ from typing import Any
 from adapters.manifest import Manifest, log_line, recipe_record, register, write_manifest
 from adapters.recipes import MergeRecipe
 from adapters.train import RunSetup, load_model, load_tokenizer, resolve_base
-from harness.errors import HarnessError
+from core.errors import HarnessError
 
 
 def task_arithmetic(

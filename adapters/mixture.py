@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.recipes import ParallelSource, TextSource, file_sha256, recipe_path
-from harness.errors import HarnessError
+from core.errors import HarnessError
 
 
 @dataclass(frozen=True)

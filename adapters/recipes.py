@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 
 
 class Strict(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 
 from adapters.recipes import SftParallelSource, SftRecipe, SftSource, file_sha256, recipe_path
 from adapters.train import RunSetup, checkpoint_callback, load_model, load_tokenizer, trainer_kwargs
-from harness.errors import HarnessError
+from core.errors import HarnessError
 
 
 def task_examples(

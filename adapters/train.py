@@ -7,7 +7,7 @@ from typing import Any
 from adapters.callbacks import CheckpointCallback, CheckpointContext
 from adapters.manifest import recipe_record
 from adapters.recipes import RecipeBase, TrainedRecipe, Training, file_sha256, recipe_path
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from harness.models import ModelSpec
 
 

@@ -20,7 +20,7 @@ from adapters.train import (
     trainer_kwargs,
 )
 from adapters.vocabulary import extend_tokenizer, new_tokens_of, train_target_tokenizer
-from harness.errors import HarnessError
+from core.errors import HarnessError
 
 
 def _target_texts(recipe: VocabRecipe, recipe_file: Path) -> list[str]:

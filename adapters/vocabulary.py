@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 
 
 def train_target_tokenizer(old_tokenizer: Any, texts: list[str], vocab_size: int) -> Any:

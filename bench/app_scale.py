@@ -19,13 +19,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from db.languages import ISO_639_1, task_meta  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
+from core.languages import FLORES_LANGUAGES  # noqa: E402
 from db import app_queries as q  # noqa: E402
-from db.languages import ISO_639_1, task_meta  # noqa: E402
 from db.models import Checkpoint, Model, Run, Sample, TaskResult  # noqa: E402
 from db.session import make_engine  # noqa: E402
-from tasks.flores.languages import FLORES_LANGUAGES  # noqa: E402
 
 MODELS, CHECKPOINTS, DOCS, CHUNK = 50, 4, 100, 50_000
 LIMIT_S = 1.0

@@ -85,7 +85,7 @@ def bench_corpus(data_dir: Path, resamples: int) -> None:
     from sacrebleu.metrics import CHRF
     from sacrebleu.significance import PairedTest
 
-    from harness.stats import paired_bootstrap_corpus
+    from core.stats import paired_bootstrap_corpus
 
     devtest = data_dir / "flores200" / "devtest"
     refs = (devtest / "lin_Latn.devtest").read_text(encoding="utf-8").splitlines()

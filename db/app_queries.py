@@ -17,9 +17,9 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from db.languages import language_info
+from core.languages import language_info
+from core.stats import paired_bootstrap_mean
 from db.models import Checkpoint, Model, Run, Sample, TaskResult
-from harness.stats import paired_bootstrap_mean
 
 PRIMARY = "primary"
 Z95 = 1.959963984540054
@@ -568,7 +568,7 @@ def compare_runs(
 ) -> list[TaskDelta]:
     """Per task: B minus A on the mean per-sample score (sentence chrF++ for FLORES, accuracy
     otherwise), documents paired on their hash, with a paired-bootstrap 95% interval and p-value
-    (`harness.stats.paired_bootstrap_mean`). Significant: p < alpha."""
+    (`core.stats.paired_bootstrap_mean`). Significant: p < alpha."""
     query = _paired(run_a, run_b, metric)
     scores: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     with engine.connect() as conn:

@@ -71,9 +71,16 @@ class TaskResult(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
     task: Mapped[str] = mapped_column(String(255), index=True)
     family: Mapped[str | None] = mapped_column(String(32), default=None)
-    """The task's registry family (`flores`, `xnli`, ...; `db.languages.task_meta`)."""
+    """The task's registry family (`flores`, `xnli`, ...), as the family declared it (`TaskMeta`)."""
     language: Mapped[str | None] = mapped_column(String(32), default=None)
     """The language the task evaluates, a FLORES-200 code (`lin_Latn`); None when it has none."""
+    primary_metric: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The task's primary metric (the same on every row of the task); None only on rows stored
+    before it was recorded and not inferable."""
+    sample_metric: Mapped[str | None] = mapped_column(String(128), default=None)
+    """The primary metric per document: a samples' score key, or `numerator/denominator`."""
+    protocol: Mapped[str] = mapped_column(Text, default="")
+    """Whose protocol the task follows, one line from its family."""
     task_version: Mapped[str] = mapped_column(String(64))
     task_hash: Mapped[str] = mapped_column(String(64))
     metric: Mapped[str] = mapped_column(String(64))

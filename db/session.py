@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from harness.paths import default_db_url
+from core.paths import default_db_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 INITIAL_REVISION = "0001"
@@ -123,7 +123,7 @@ def upgrade(engine: Engine) -> None:
 
 
 def make_engine(url: str | None = None) -> Engine:
-    """An engine for `url` (default: `harness.paths.default_db_url()`), with the schema migrated to head."""
+    """An engine for `url` (default: `core.paths.default_db_url()`), with the schema migrated to head."""
     url = normalize_url(url or default_db_url())
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)

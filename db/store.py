@@ -10,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.languages import task_meta
+from core.errors import HarnessError
+from core.lineage import Lineage, step_from_folder
+from core.records import MetricResult, TaskMeta, TaskOutcome
 from db.models import Checkpoint, Model, Run, Sample, TaskResult, utcnow
-from harness.errors import HarnessError
-from harness.lineage import Lineage, step_from_folder
-from harness.specs import TaskOutcome
 
 
 def _get_or_create_model(session: Session, name: str) -> Model:
@@ -72,7 +71,7 @@ def store_imported_run(
     lineage: Lineage,
     source: str,
     fingerprint: dict[str, Any],
-    tasks: list[TaskOutcome],
+    tasks: list[tuple[TaskOutcome, TaskMeta]],
 ) -> bool:
     """Store a complete run produced elsewhere (lm-eval output), all or nothing; False when a
     run with this id is already stored."""
@@ -81,8 +80,8 @@ def store_imported_run(
             return False
         checkpoint = _get_or_create_checkpoint(session, lineage, source, "lm-eval")
         session.add(Run(id=run_id, checkpoint_id=checkpoint.id, status="running", fingerprint=fingerprint))
-    for outcome in tasks:
-        store_task(factory, run_id, outcome)
+    for outcome, meta in tasks:
+        store_task(factory, run_id, outcome, meta)
     finish_run(factory, run_id, "complete")
     return True
 
@@ -115,17 +114,27 @@ def start_run(
     raise AssertionError("unreachable")
 
 
-def store_task(factory: sessionmaker[Session], run_id: str, outcome: TaskOutcome) -> None:
-    """Store one task's metrics and samples together, or nothing."""
-    family, language = task_meta(outcome.task)
+def store_task(
+    factory: sessionmaker[Session], run_id: str, outcome: TaskOutcome, meta: TaskMeta
+) -> None:
+    """Store one task's metrics and samples together, or nothing, with what its family declared
+    about it (family, language, primary metric, protocol) on every result row."""
+    if meta.primary_metric not in {m.metric for m in outcome.metrics}:
+        raise HarnessError(
+            f"{outcome.task}: its primary metric {meta.primary_metric!r} is not among its results "
+            f"({', '.join(m.metric for m in outcome.metrics)})"
+        )
     with factory.begin() as session:
         for m in outcome.metrics:
             session.add(
                 TaskResult(
                     run_id=run_id,
                     task=outcome.task,
-                    family=family,
-                    language=language,
+                    family=meta.family,
+                    language=meta.language,
+                    primary_metric=meta.primary_metric,
+                    sample_metric=meta.sample_metric,
+                    protocol=meta.protocol,
                     task_version=outcome.version,
                     task_hash=outcome.task_hash,
                     metric=m.metric,
@@ -211,3 +220,40 @@ def reopen_run(factory: sessionmaker[Session], run_id: str) -> None:
         run.status = "running"
         run.error = None
         run.finished_at = None
+
+
+def replace_task_metric(
+    factory: sessionmaker[Session],
+    run_id: str,
+    task: str,
+    metric: MetricResult,
+    per_doc: dict[int, dict[str, Any]],
+) -> None:
+    """Rescoring (`harness rescore`): put the task's metric row in place (replacing one of the same name) and merge each
+    document's new fields into its sample's scores, in one transaction."""
+    with factory.begin() as session:
+        rows = session.scalars(
+            select(TaskResult).where(TaskResult.run_id == run_id, TaskResult.task == task)
+        ).all()
+        row = next((r for r in rows if r.metric == metric.metric), None)
+        if row is None:
+            template = rows[0]
+            row = TaskResult(
+                run_id=run_id,
+                task=task,
+                family=template.family,
+                language=template.language,
+                primary_metric=template.primary_metric,
+                sample_metric=template.sample_metric,
+                protocol=template.protocol,
+                task_version=template.task_version,
+                task_hash=template.task_hash,
+                metric=metric.metric,
+                n=metric.n,
+            )
+            session.add(row)
+        row.value, row.stderr, row.n = metric.value, metric.stderr, metric.n
+        row.signature, row.note = metric.signature, metric.note
+        samples = session.scalars(select(Sample).where(Sample.run_id == run_id, Sample.task == task)).all()
+        for sample in samples:
+            sample.scores = {**sample.scores, **per_doc[sample.doc_id]}

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
+from core.errors import HarnessError
 from harness import __version__
-from harness.errors import HarnessError
 
 app = typer.Typer(
     help="Multilingual LLM evaluation harness: evaluate checkpoints, store every sample, compare.",
@@ -494,10 +494,10 @@ def ingest_lm_eval(
     """Import lm-eval's results_*.json and samples_*.jsonl as complete runs (idempotent)."""
     from pathlib import Path
 
+    from core.lineage import Lineage
     from db.session import make_engine, make_session_factory
     from db.store import store_imported_run
     from harness.ingest import find_results, read_results
-    from harness.lineage import Lineage
 
     try:
         files = find_results(Path(folder))
@@ -505,7 +505,12 @@ def ingest_lm_eval(
         for path in files:
             run = read_results(path, model_name)
             added = store_imported_run(
-                factory, run.run_id, Lineage(model_name=run.model), run.source, run.fingerprint, run.tasks
+                factory,
+                run.run_id,
+                Lineage(model_name=run.model),
+                run.source,
+                run.fingerprint,
+                list(zip(run.tasks, run.metas, strict=True)),
             )
             samples = sum(len(t.samples) for t in run.tasks)
             state = "imported" if added else "already stored"

@@ -5,7 +5,6 @@ cache filled by `harness data fetch NAME`. Missing data is an error naming the p
 fetch command, never a fallback to a sample. The bundled sample is used only when asked for.
 """
 
-import hashlib
 import os
 import shutil
 import tarfile
@@ -14,8 +13,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.paths import cache_dir
+from core.errors import HarnessError
+from core.hashing import sha256_file
+from core.paths import cache_dir
 from tasks.agieval.task import SUBJECTS as AGIEVAL_SUBJECTS
 from tasks.kobest.task import FIELDS as KOBEST_FIELDS
 from tasks.kobest.task import SPLITS as KOBEST_SPLITS
@@ -196,14 +196,6 @@ def resolve(name: str, data_dir: str | Path | None = None) -> Path:
             f"or pass --data-dir with a folder that contains {name}/ in the official layout."
         )
     return folder
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _download(url: str, target: Path) -> None:

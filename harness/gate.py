@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import HarnessError
-from harness.stats import (
+from core.errors import HarnessError
+from core.stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     PairedResult,
@@ -129,7 +129,7 @@ def primary_metric(task: str) -> str:
 def _corpus_test(
     metric: str, task: str, pairs: list[tuple[dict, dict]], resamples: int, seed: int
 ) -> PairedResult:
-    from harness.metrics.mt import make_metric
+    from core.mt import make_metric
 
     scorer = make_metric(metric, task.rsplit("-", 1)[-1])  # type: ignore[arg-type]
     refs = [[b["target"] for b, _ in pairs]]

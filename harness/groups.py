@@ -17,7 +17,7 @@ group's value None, with a note naming the member.
 import math
 from collections.abc import Mapping, Sequence
 
-from harness.specs import MetricResult
+from core.records import MetricResult
 
 SUMMED = frozenset({"points", "points_available", "judge_unparseable"})
 """Metrics that are totals over documents, so a group's value is their sum."""

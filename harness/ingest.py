@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
+from core.errors import HarnessError
+from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 
 NAMESPACE = uuid.UUID("6f1c1e8e-2b7c-4a51-9d7e-3c4a7b9b0f11")
 
@@ -28,6 +28,9 @@ class ImportedRun:
     results_file: Path
     fingerprint: dict[str, Any]
     tasks: list[TaskOutcome]
+    metas: list[TaskMeta]
+    """What is stored with each task's results: family `lm-eval`, no language, and as primary metric
+    the first one lm-eval reported (its task config's first metric)."""
 
 
 def _load_json(path: Path) -> dict[str, Any]:
@@ -121,6 +124,7 @@ def read_results(path: Path, model_name: str | None = None) -> ImportedRun:
     # A checkpoint path names its model by its folder, as `harness eval` does.
     name = model_name or (Path(source).name if source.startswith(("/", ".")) else source)
     tasks = []
+    metas: list[TaskMeta] = []
     for task, values in data["results"].items():
         if task in data.get("group_subtasks", {}) and data["group_subtasks"][task]:
             continue  # a group's aggregate, not a task
@@ -129,7 +133,11 @@ def read_results(path: Path, model_name: str | None = None) -> ImportedRun:
         metrics = _metrics(task, values, n, version)
         samples = _samples(path.parent, task, stamp, sorted({m.metric for m in metrics}))
         task_hash = str(data.get("task_hashes", {}).get(task, ""))
+        if not metrics:
+            raise HarnessError(f"{path}: task {task} has no numeric metric")
         tasks.append(TaskOutcome(task, version, task_hash, metrics, samples))
+        protocol = f"lm-eval {task} (version {version}), imported from lm-eval's own output"
+        metas.append(TaskMeta("lm-eval", None, metrics[0].metric, metrics[0].metric, protocol))
     fingerprint = {
         "imported_from": str(path.resolve()),
         "backend": "lm-eval",
@@ -142,7 +150,7 @@ def read_results(path: Path, model_name: str | None = None) -> ImportedRun:
         "lm_eval_git_hash": data.get("git_hash"),
     }
     run_id = str(uuid.uuid5(NAMESPACE, path.read_bytes().decode("utf-8", "replace")))
-    return ImportedRun(run_id, name, source, path, fingerprint, tasks)
+    return ImportedRun(run_id, name, source, path, fingerprint, tasks, metas)
 
 
 def find_results(folder: Path) -> list[Path]:

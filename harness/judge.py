@@ -5,9 +5,9 @@ through lm-eval's `generate_until` (the same HFLM backend as the evaluated model
 from collections.abc import Callable
 from typing import Any
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
+from core.records import TaskOutcome
 from harness.models import ModelSpec
-from harness.specs import TaskOutcome
 from tasks.base import JudgedFamily, JudgeReplies, JudgeRequest, TaskFamily
 
 

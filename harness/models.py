@@ -15,8 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.paths import cache_dir
+from core.errors import HarnessError
+from core.paths import cache_dir
 
 log = logging.getLogger(__name__)
 

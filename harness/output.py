@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from harness.specs import MetricResult
+from core.records import MetricResult
 
 
 def _fmt(value: float | None) -> str:

@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
+from core.records import MetricResult
 from harness.metrics import comet
-from harness.specs import MetricResult
 
 METRICS = ("comet",)
 
@@ -96,40 +96,6 @@ def recover_flores_sources(task: str, samples: Sequence[Any], root: Path) -> dic
     return out
 
 
-def _write(
-    factory: Any, run_id: str, task: str, metric: MetricResult, per_doc: dict[int, dict[str, Any]]
-) -> None:
-    """Put the task's metric row in place (replacing one of the same name) and merge each
-    document's new fields into its sample's scores, in one transaction."""
-    from sqlalchemy import select
-
-    from db.models import Sample, TaskResult
-
-    with factory.begin() as session:
-        rows = session.scalars(
-            select(TaskResult).where(TaskResult.run_id == run_id, TaskResult.task == task)
-        ).all()
-        row = next((r for r in rows if r.metric == metric.metric), None)
-        if row is None:
-            template = rows[0]
-            row = TaskResult(
-                run_id=run_id,
-                task=task,
-                family=template.family,
-                language=template.language,
-                task_version=template.task_version,
-                task_hash=template.task_hash,
-                metric=metric.metric,
-                n=metric.n,
-            )
-            session.add(row)
-        row.value, row.stderr, row.n = metric.value, metric.stderr, metric.n
-        row.signature, row.note = metric.signature, metric.note
-        samples = session.scalars(select(Sample).where(Sample.run_id == run_id, Sample.task == task)).all()
-        for sample in samples:
-            sample.scores = {**sample.scores, **per_doc[sample.doc_id]}
-
-
 def rescore(
     run_ref: str,
     metric: str,
@@ -143,6 +109,7 @@ def rescore(
     """Score the stored outputs of run `run_ref` (id or unique prefix) with `metric` and store it."""
     from sqlalchemy import select
 
+    from db import store
     from db.models import Run, TaskResult
     from db.queries import find_run, list_samples
     from db.session import make_engine, make_session_factory
@@ -215,7 +182,7 @@ def rescore(
         }
         for doc_id, source in recovered.items():
             per_doc[doc_id]["source"] = source
-        _write(factory, run_id, task, row, per_doc)
+        store.replace_task_metric(factory, run_id, task, row, per_doc)
         result.results.append(row)
         if recovered:
             result.recovered_sources[task] = len(recovered)

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from harness.paths import cache_dir
+from core.paths import cache_dir
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -107,7 +107,7 @@ class ResponseCache:
             ).fetchone()
         if row:
             return str(row[0])
-        from harness.data import sha256_file
+        from core.hashing import sha256_file
 
         digest = sha256_file(path)
         with self._lock, self._conn:

@@ -8,14 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from core import spm
+from core.errors import HarnessError
+from core.records import MetricResult, TaskOutcome
 from harness import __version__
-from harness.errors import HarnessError
 from harness.groups import group_results
 from harness.judge import Judge, judge_outcome
-from harness.metrics import spm
 from harness.metrics.comet import comet_outcome, scorer_for_run
 from harness.models import ModelSpec
-from harness.specs import EvalConfig, MetricResult, RunResult, TaskOutcome
+from harness.specs import EvalConfig, RunResult
 from tasks import registry
 from tasks.base import JudgedFamily, TaskFamily, TaskOptions
 
@@ -231,7 +232,7 @@ def evaluate(
             outcome = run_task(lm, name, fam, roots[fam.data_set], config, options)
             outcome = judge_outcome(fam, name, outcome, judge)
             outcome = comet_outcome(fam.name, name, outcome, comet)
-            store.store_task(factory, run_id, outcome)
+            store.store_task(factory, run_id, outcome, fam.meta(name))
             results.extend(outcome.metrics)
     except BaseException as exc:
         store.finish_run(factory, run_id, "failed", error=f"{type(exc).__name__}: {exc}")

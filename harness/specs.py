@@ -3,6 +3,8 @@
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.records import MetricResult
+
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -51,43 +53,6 @@ class EvalConfig:
     comet_model: str | None = None
     """COMET checkpoint (`.../checkpoints/model.ckpt`, its model folder, or a hub name) scoring each MT
     task in-process; needs unbabel-comet (`.venv-comet`). None: no COMET."""
-
-
-@dataclass(frozen=True)
-class MetricResult:
-    """One metric of one task."""
-
-    task: str
-    metric: str
-    value: float | None
-    stderr: float | None
-    n: int
-    signature: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class SampleRecord:
-    """One scored document."""
-
-    doc_id: int
-    doc_hash: str
-    prompt: str
-    target: str
-    output: str
-    scores: dict[str, Any]
-    """Per-document metrics (numbers) and details such as each choice's loglikelihood."""
-
-
-@dataclass
-class TaskOutcome:
-    """All a task produced in one run."""
-
-    task: str
-    version: str
-    task_hash: str
-    metrics: list[MetricResult]
-    samples: list[SampleRecord] = field(default_factory=list)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from harness.specs import EvalConfig
 
 FORWARDED_ENV = (
@@ -139,7 +139,7 @@ def absolute_db_url(url: str | None) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from harness.paths import default_db_url
+    from core.paths import default_db_url
 
     url = url or default_db_url()
     try:

@@ -1,12 +1,10 @@
 """What every task family provides to the registry and the runner."""
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
-from harness.specs import TaskOutcome
+from core.records import TaskMeta, TaskOutcome
 
 
 @dataclass(frozen=True)
@@ -22,6 +20,15 @@ class TaskInfo:
     data_files: dict[str, str]
     """Relative data path -> SHA-256."""
     prompt_template: str
+
+
+GroupRule = Literal["macro", "size_weighted", "points_sum"]
+"""How a group's score comes from its member tasks' scores (`harness.groups`):
+`macro`: the unweighted mean over tasks (C-Eval's average over subjects, FLORES's over directions);
+`size_weighted`: the mean weighted by each task's number of documents, as lm-eval's groups with
+`weight_by_size` (the unweighted mean is reported beside it as `<metric>_unweighted`);
+`points_sum`: `points` and `points_available` summed and `points_rate` their ratio, as GAOKAO-Bench
+totals a paper (other metrics macro)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,14 @@ class TaskFamily(Protocol):
     """Evaluation splits a user may choose with `--split`; empty when the family fixes its split."""
 
     def groups(self, root: Path | None) -> dict[str, list[str]]: ...
+
+    def group_rule(self, group: str) -> GroupRule:
+        """How the group's score is aggregated from its members' (see `GroupRule`)."""
+        ...
+
+    def meta(self, name: str) -> TaskMeta:
+        """The task's language, primary metric and protocol, stored with every result."""
+        ...
 
     def owns(self, name: str, root: Path | None) -> bool: ...
 
@@ -92,8 +107,3 @@ class JudgedFamily(Protocol):
     def apply_judgements(self, name: str, outcome: TaskOutcome, replies: JudgeReplies | None) -> TaskOutcome:
         """The outcome with the judged metrics added; `replies` None: no judge, reported as not computed."""
         ...
-
-
-def content_hash(payload: dict[str, Any]) -> str:
-    """SHA-256 of a JSON-serialisable description of a task (template, config, data checksums)."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

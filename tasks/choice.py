@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
+from core.errors import HarnessError
+from core.records import MetricResult, SampleRecord, TaskOutcome
 from tasks.base import TaskInfo
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from tasks.base import TaskFamily
 
 FAMILIES: dict[str, str] = {

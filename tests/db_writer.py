@@ -6,9 +6,9 @@ each through `db.store`, one transaction per task, as `harness eval` does."""
 
 import sys
 
+from core.records import MetricResult, SampleRecord, TaskOutcome
 from db import store
 from db.session import make_engine, make_session_factory
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
 
 
 def outcome(task: str, samples: int) -> TaskOutcome:

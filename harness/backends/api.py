@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from harness.models import ModelSpec
 
 

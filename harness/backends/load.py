@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from harness.models import ModelSpec
 from harness.specs import EvalConfig
 

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from harness.models import ModelSpec
 
 

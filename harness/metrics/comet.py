@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.specs import MetricResult, TaskOutcome
+from core.errors import HarnessError
+from core.records import MetricResult, TaskOutcome
 
 METRIC = "comet"
 HUB_DEFAULT = "Unbabel/wmt22-comet-da"
@@ -101,7 +101,7 @@ def _local_checkpoint(given: str, path: Path) -> Path:
 
 def resolve_checkpoint(model: str) -> CometCheckpoint:
     """`--comet-model` -> its checkpoint file: an existing file or folder, else a hub name (downloaded)."""
-    from harness.data import sha256_file
+    from core.hashing import sha256_file
 
     path = Path(model).expanduser()
     if path.exists():

@@ -31,9 +31,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
-from tasks.base import TaskInfo, TaskOptions, content_hash
+from core.errors import HarnessError
+from core.hashing import content_hash
+from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
+from tasks.base import GroupRule, TaskInfo, TaskOptions
 from tasks.choice import read_jsonl
 
 VERSION = "agieval-gaokao-prompt-v1"
@@ -461,6 +462,12 @@ def collect_cloze(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutc
     return TaskOutcome(name, info.version, info.task_hash, [metric], sorted(samples, key=lambda r: r.doc_id))
 
 
+PROTOCOL = (
+    "AGIEval v1 Gaokao sets, lm-eval agieval prompts: loglikelihood over the options;"
+    " mathcloze by exact match"
+)
+
+
 class Agieval:
     name = "agieval"
     data_set = "agieval"
@@ -480,8 +487,16 @@ class Agieval:
             raise HarnessError(f"unknown AGIEval task {name!r}")
         return name.removeprefix(GROUP + "_")
 
+    def group_rule(self, group: str) -> GroupRule:
+        return "macro"
+
+    def meta(self, name: str) -> TaskMeta:
+        return TaskMeta(
+            self.name, "eng_Latn" if name.endswith("_english") else "zho_Hans", "acc", "acc", PROTOCOL
+        )
+
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
-        from harness.data import sha256_file
+        from core.hashing import sha256_file
 
         subject = self.subject(name)
         path = data_file(root, subject)

@@ -14,9 +14,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.specs import TaskOutcome
-from tasks.base import TaskInfo, TaskOptions, content_hash
+from core.errors import HarnessError
+from core.hashing import content_hash
+from core.records import TaskMeta, TaskOutcome
+from tasks.base import GroupRule, TaskInfo, TaskOptions
 from tasks.choice import collect_choice
 
 VERSION = "ceval-prompt-v1"
@@ -206,6 +207,12 @@ def ceval_macro_average(results: dict[str, float]) -> dict[str, float]:
     return {g: sum(values[g]) / len(values[g]) for g in order if g in values}
 
 
+PROTOCOL = (
+    "C-Eval official answer-only: val scored, 5-shot from dev, the letters A-D ranked by"
+    " loglikelihood (lm-eval ceval-valid)"
+)
+
+
 class Ceval:
     name = "ceval"
     data_set = "ceval"
@@ -241,8 +248,14 @@ class Ceval:
             "doc_to_target": DOC_TO_TARGET,
         }
 
+    def group_rule(self, group: str) -> GroupRule:
+        return "macro"
+
+    def meta(self, name: str) -> TaskMeta:
+        return TaskMeta(self.name, "zho_Hans", "acc", "acc", PROTOCOL)
+
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
-        from harness.data import sha256_file
+        from core.hashing import sha256_file
 
         subject, subject_zh = self.subject(name, root)
         files = {}

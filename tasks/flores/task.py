@@ -12,10 +12,11 @@ from typing import Any
 
 import yaml
 
-from harness.errors import HarnessError
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
-from tasks.base import TaskInfo, TaskOptions, content_hash
-from tasks.flores.languages import FLORES_LANGUAGES
+from core.errors import HarnessError
+from core.hashing import content_hash
+from core.languages import FLORES_LANGUAGES
+from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
+from tasks.base import GroupRule, TaskInfo, TaskOptions
 
 PIVOT = "eng_Latn"
 PROMPT_VERSION = "flores-prompt-v1"
@@ -114,7 +115,7 @@ def process_results(
 
 def aggregate(metric: str, target_lang: str, items: Sequence[tuple[str, str]]) -> float:
     """lm-eval aggregation: the corpus score over all (reference, hypothesis) pairs."""
-    from harness.metrics.mt import corpus_value
+    from core.mt import corpus_value
 
     refs = [ref for ref, _ in items]
     hyps = [hyp for _, hyp in items]
@@ -127,7 +128,7 @@ def prompt_template(src: str, tgt: str) -> str:
 
 def task_hash(src: str, tgt: str, data_root: Path) -> tuple[str, dict[str, str]]:
     """Hash of everything that defines the task's scores: template, config, data file checksums."""
-    from harness.data import sha256_file
+    from core.hashing import sha256_file
 
     require_files(data_root, (src, tgt))
     checksums = {
@@ -171,7 +172,7 @@ def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
     """Corpus scores with signatures and stderr, and one record per sentence with its chrF++ and
     source sentence (for COMET); lm-eval's own aggregate must equal ours (both are the same
     sacrebleu call)."""
-    from harness.metrics.mt import MT_METRICS, corpus_score, sentence_chrfpp
+    from core.mt import MT_METRICS, corpus_score, sentence_chrfpp
 
     logged = output["samples"][name]
     refs = [s["chrf++"][0] for s in logged]
@@ -200,6 +201,12 @@ def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
     return TaskOutcome(name, info.version, info.task_hash, metrics, sorted(samples, key=lambda r: r.doc_id))
 
 
+PROTOCOL = (
+    "FLORES-200 devtest, zero-shot `flores-prompt-v1`, greedy; chrF++ (sacrebleu word_order=2) as "
+    "NLLB and most MT papers report it, spBLEU with the pinned flores200 SentencePiece model"
+)
+
+
 class Flores:
     """The FLORES-200 family (see the module docstring)."""
 
@@ -213,6 +220,16 @@ class Flores:
 
     def owns(self, name: str, root: Path | None) -> bool:
         return parse_name(name) is not None
+
+    def group_rule(self, group: str) -> GroupRule:
+        return "macro"  # the usual average over directions
+
+    def meta(self, name: str) -> TaskMeta:
+        parsed = parse_name(name)
+        assert parsed is not None, name
+        src, tgt = parsed
+        language = tgt if src == "eng_Latn" else src  # the side that is not English
+        return TaskMeta(self.name, language, "chrf++", "chrf++", PROTOCOL)
 
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
         parsed = parse_name(name)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from tasks.gaokao.scoring import (
     ANSWER_LETTERS,
     FIVE_OUT_OF_SEVEN,

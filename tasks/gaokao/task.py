@@ -35,9 +35,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
-from tasks.base import TaskInfo, TaskOptions, content_hash
+from core.errors import HarnessError
+from core.hashing import content_hash
+from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
+from tasks.base import GroupRule, TaskInfo, TaskOptions
 from tasks.gaokao import scoring
 from tasks.gaokao.data import PREFIX, PromptEntry, SourceFile, discover, prompt_entry, read_records
 from tasks.gaokao.scoring import SINGLE_CHOICE, extract_answers, score_item
@@ -248,6 +249,11 @@ def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
     return TaskOutcome(name, info.version, info.task_hash, metrics, samples)
 
 
+PROTOCOL = (
+    "GAOKAO-Bench points rules; single choice by loglikelihood (OpenCompass PPL), other types by generation"
+)
+
+
 class Gaokao:
     name = PREFIX
     data_set = "gaokao_bench"
@@ -274,8 +280,20 @@ class Gaokao:
                 return f
         raise HarnessError(f"unknown GAOKAO-Bench task {name!r} (no such file under {root})")
 
+    def group_rule(self, group: str) -> GroupRule:
+        return "points_sum"  # as GAOKAO-Bench totals a paper
+
+    def meta(self, name: str) -> TaskMeta:
+        return TaskMeta(
+            self.name,
+            "eng_Latn" if "_english_" in name else "zho_Hans",
+            "points_rate",
+            "points/points_available",
+            PROTOCOL,
+        )
+
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
-        from harness.data import sha256_file
+        from core.hashing import sha256_file
 
         source = self.source(name, root)
         entry = prompt_entry(source.prompt_file, source.keyword, source.path)

@@ -36,9 +36,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
-from tasks.base import JudgeReplies, JudgeRequest, TaskInfo, TaskOptions, content_hash
+from core.errors import HarnessError
+from core.hashing import content_hash
+from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
+from tasks.base import GroupRule, JudgeReplies, JudgeRequest, TaskInfo, TaskOptions
 from tasks.ifmt import judge
 
 VERSION = "ifmt-en-zh-v1"
@@ -128,7 +129,7 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, tuple[
 
 
 def aggregate_chrfpp(items: Sequence[tuple[str, str]]) -> float:
-    from harness.metrics.mt import corpus_value
+    from core.mt import corpus_value
 
     return corpus_value("chrf++", [hyp for _, hyp in items], [ref for ref, _ in items], TARGET_LANG)
 
@@ -148,7 +149,7 @@ def describe() -> dict[str, Any]:
 def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
     """Output, reference and sentence chrF++ per document, corpus chrF++ equal to lm-eval's; the
     judged metrics come later (`apply_judgements`)."""
-    from harness.metrics.mt import corpus_score, sentence_chrfpp
+    from core.mt import corpus_score, sentence_chrfpp
 
     logged = sorted(output["samples"][name], key=lambda s: int(s["doc_id"]))
     for s in logged:
@@ -247,6 +248,12 @@ def judged_outcome(name: str, outcome: TaskOutcome, replies: JudgeReplies | None
     return replace(outcome, metrics=metrics, samples=samples)
 
 
+PROTOCOL = (
+    "Tower+ IF-MT (Unbabel/IF-MT-en-zh): chrF++ against the reference; rule adherence by a"
+    " versioned LLM judge"
+)
+
+
 class Ifmt:
     """The IF-MT family (see the module docstring)."""
 
@@ -262,8 +269,14 @@ class Ifmt:
     def owns(self, name: str, root: Path | None) -> bool:
         return name == TASK
 
+    def group_rule(self, group: str) -> GroupRule:
+        return "macro"
+
+    def meta(self, name: str) -> TaskMeta:
+        return TaskMeta(self.name, "zho_Hans", "chrf++", "chrf++", PROTOCOL)
+
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
-        from harness.data import sha256_file
+        from core.hashing import sha256_file
 
         path = root / DATA_FILE
         if not path.is_file():

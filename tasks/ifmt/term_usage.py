@@ -37,7 +37,7 @@ def corpus_rate(used: Sequence[int], total: Sequence[int], resamples: int, seed:
     same resampling as the corpus MT metrics)."""
     import numpy as np
 
-    from harness.stats import bootstrap_counts
+    from core.stats import bootstrap_counts
 
     if len(used) != len(total) or not total:
         raise ValueError(f"{len(used)} used counts for {len(total)} sentences")

@@ -24,9 +24,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
-from tasks.base import TaskInfo, TaskOptions, content_hash
+from core.errors import HarnessError
+from core.hashing import content_hash
+from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
+from tasks.base import GroupRule, TaskInfo, TaskOptions
 from tasks.ifmt.term_usage import MATCH_RULE, corpus_rate, term_used
 
 VERSION = "ifmt-terms-prompt-v1"
@@ -138,7 +139,7 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, tuple[
 
 
 def aggregate_chrfpp(items: Sequence[tuple[str, str]]) -> float:
-    from harness.metrics.mt import corpus_value
+    from core.mt import corpus_value
 
     return corpus_value("chrf++", [hyp for _, hyp in items], [ref for ref, _ in items], TARGET_LANG)
 
@@ -166,7 +167,7 @@ def _check_engine(name: str, metric: str, output: dict[str, Any], value: float) 
 def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
     """Per sentence: output, reference, chrF++, each term and whether it was used; corpus chrF++ and
     term usage with bootstrap stderr, each equal to lm-eval's aggregate."""
-    from harness.metrics.mt import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, corpus_score, sentence_chrfpp
+    from core.mt import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, corpus_score, sentence_chrfpp
 
     logged = sorted(output["samples"][name], key=lambda s: int(s["doc_id"]))
     hyps = [str(s["chrf++"][1]) for s in logged]
@@ -219,6 +220,9 @@ def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
     return TaskOutcome(name, info.version, info.task_hash, metrics, samples)
 
 
+PROTOCOL = "Dinu et al. (2019) terminology-constrained EN-DE: term usage rate (exact, case-sensitive), chrF++"
+
+
 class IfmtTerms:
     """The terminology-constrained translation family (see the module docstring)."""
 
@@ -233,8 +237,14 @@ class IfmtTerms:
     def owns(self, name: str, root: Path | None) -> bool:
         return name in [task_name(s) for s in TERM_SETS]
 
+    def group_rule(self, group: str) -> GroupRule:
+        return "macro"
+
+    def meta(self, name: str) -> TaskMeta:
+        return TaskMeta(self.name, "deu_Latn", "term_usage", "terms_used/terms_total", PROTOCOL)
+
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
-        from harness.data import sha256_file
+        from core.hashing import sha256_file
 
         relative = [TERM_SETS[term_set_of(name)], *NEWSTEST.values()]
         load_docs(root, term_set_of(name))  # missing files and bad rows fail before any model loads

@@ -12,9 +12,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.specs import TaskOutcome
-from tasks.base import TaskInfo, TaskOptions, content_hash
+from core.errors import HarnessError
+from core.hashing import content_hash
+from core.records import TaskMeta, TaskOutcome
+from tasks.base import GroupRule, TaskInfo, TaskOptions
 from tasks.choice import collect_choice, read_jsonl
 
 VERSION = "kobest-prompt-v1"
@@ -164,6 +165,9 @@ def describe(prompt: dict[str, Any]) -> dict[str, Any]:
     return {key: inspect.getsource(value) if callable(value) else value for key, value in prompt.items()}
 
 
+PROTOCOL = "lm-eval kobest: 0-shot prompts and choices of lm-eval's kobest tasks, loglikelihood"
+
+
 class Kobest:
     name = "kobest"
     data_set = "kobest"
@@ -183,8 +187,14 @@ class Kobest:
             raise HarnessError(f"unknown KoBEST task {name!r}")
         return task
 
+    def group_rule(self, group: str) -> GroupRule:
+        return "macro"
+
+    def meta(self, name: str) -> TaskMeta:
+        return TaskMeta(self.name, "kor_Hang", "acc", "acc", PROTOCOL)
+
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
-        from harness.data import sha256_file
+        from core.hashing import sha256_file
 
         task = self.task(name)
         files = {}

@@ -11,9 +11,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.specs import TaskOutcome
-from tasks.base import TaskInfo, TaskOptions, content_hash
+from core.errors import HarnessError
+from core.hashing import content_hash
+from core.records import TaskMeta, TaskOutcome
+from tasks.base import GroupRule, TaskInfo, TaskOptions
 from tasks.choice import collect_choice, read_jsonl
 
 SPLITS = ("validation", "test")
@@ -82,12 +83,58 @@ def xnli_choice_template(lang: str) -> str:
     )
 
 
+ISO_639_1 = {
+    "ar": "arb_Arab",
+    "bg": "bul_Cyrl",
+    "de": "deu_Latn",
+    "el": "ell_Grek",
+    "en": "eng_Latn",
+    "es": "spa_Latn",
+    "fr": "fra_Latn",
+    "hi": "hin_Deva",
+    "ko": "kor_Hang",
+    "ru": "rus_Cyrl",
+    "sw": "swh_Latn",
+    "th": "tha_Thai",
+    "tr": "tur_Latn",
+    "ur": "urd_Arab",
+    "vi": "vie_Latn",
+    "zh": "zho_Hans",
+}
+"""XNLI's language suffixes."""
+
+ISO_639_3 = {
+    "amh": "amh_Ethi",
+    "eng": "eng_Latn",
+    "ewe": "ewe_Latn",
+    "fra": "fra_Latn",
+    "hau": "hau_Latn",
+    "ibo": "ibo_Latn",
+    "kin": "kin_Latn",
+    "lin": "lin_Latn",
+    "lug": "lug_Latn",
+    "orm": "gaz_Latn",
+    "sna": "sna_Latn",
+    "sot": "sot_Latn",
+    "swa": "swh_Latn",
+    "twi": "twi_Latn",
+    "wol": "wol_Latn",
+    "xho": "xho_Latn",
+    "yor": "yor_Latn",
+    "zul": "zul_Latn",
+}
+"""AfriXNLI's language folders."""
+
+
 class _Nli:
     name: str
     data_set: str
     discovered: bool
     splits: tuple[str, ...] = SPLITS
     version: str
+    codes: dict[str, str]
+    """The data's language names -> FLORES-200 codes."""
+    protocol: str
 
     def languages(self, root: Path | None) -> list[str]:
         raise NotImplementedError
@@ -97,6 +144,13 @@ class _Nli:
 
     def owns(self, name: str, root: Path | None) -> bool:
         return name.removeprefix(self.name + "_") in self.languages(root)
+
+    def group_rule(self, group: str) -> GroupRule:
+        return "macro"  # lm-eval's xnli and afrixnli groups: the unweighted mean over languages
+
+    def meta(self, name: str) -> TaskMeta:
+        lang = self.lang(name)
+        return TaskMeta(self.name, self.codes.get(lang, lang), "acc", "acc", self.protocol)
 
     def split(self, options: TaskOptions) -> str:
         split = options.split or "test"
@@ -111,7 +165,7 @@ class _Nli:
         raise NotImplementedError
 
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
-        from harness.data import sha256_file
+        from core.hashing import sha256_file
 
         lang, split = self.lang(name), self.split(options)
         files = {}
@@ -147,6 +201,8 @@ class Xnli(_Nli):
     data_set = "xnli"
     discovered = False
     version = XNLI_VERSION
+    codes = ISO_639_1
+    protocol = "lm-eval xnli: 0-shot, the three labels ranked by loglikelihood as a cloze over the premise"
 
     def languages(self, root: Path | None) -> list[str]:
         return list(XNLI_WORDS)
@@ -160,6 +216,8 @@ class AfriXnli(_Nli):
     data_set = "afrixnli"
     discovered = True
     version = AFRIXNLI_VERSION
+    codes = ISO_639_3
+    protocol = "lm-eval afrixnli (IrokoBench) native-language prompt, 0-shot, loglikelihood over the labels"
 
     def languages(self, root: Path | None) -> list[str]:
         if root is None:

@@ -10,7 +10,7 @@ import torch
 
 from adapters.lora import apply_lora, layra_layers
 from adapters.recipes import LoraSettings
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from tests.adapters.helpers import checkpoints
 from tests.conftest import run_harness
 

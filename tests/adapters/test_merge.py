@@ -10,7 +10,7 @@ import torch
 
 from adapters.cli import adapt
 from adapters.merge import task_arithmetic
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from tests.adapters.helpers import checkpoints
 
 

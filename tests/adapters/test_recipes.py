@@ -6,7 +6,7 @@ import pytest
 
 from adapters.cli import RECIPES
 from adapters.recipes import CptRecipe, load_recipe
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from tests.conftest import ROOT, run_harness
 
 GOOD = """\

@@ -10,10 +10,10 @@ failed run of `lin-cpt` is stored too; it must never be shown.
 import random
 from dataclasses import dataclass, field
 
+from core.lineage import Lineage
+from core.records import MetricResult, SampleRecord, TaskOutcome
 from db import store
 from db.session import make_engine, make_session_factory
-from harness.lineage import Lineage
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
 
 DOCS = 20
 FLORES = ["flores_eng_Latn-lin_Latn", "flores_lin_Latn-eng_Latn", "flores_eng_Latn-swh_Latn"]

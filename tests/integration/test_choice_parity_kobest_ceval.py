@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.specs import TaskOutcome
+from core.records import TaskOutcome
 from tasks.base import TaskOptions
 from tasks.ceval.task import Ceval
 from tasks.kobest.task import Kobest

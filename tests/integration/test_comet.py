@@ -260,9 +260,9 @@ def test_in_process_comet_equals_rescore(scored: dict[str, Any]) -> None:
 
 def _store_run(db_url: str, task: str) -> str:
     """A complete run holding one task with two samples, written through the harness's own store."""
+    from core.records import MetricResult, SampleRecord, TaskOutcome
     from db import store
     from db.session import make_engine, make_session_factory
-    from harness.specs import MetricResult, SampleRecord, TaskOutcome
 
     factory = make_session_factory(make_engine(db_url))
     run_id = store.start_run(factory, "stored-model", "/models/stored", "local", {"data": "default"})

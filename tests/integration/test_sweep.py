@@ -25,10 +25,10 @@ from typing import NoReturn
 
 import pytest
 
+from core.records import MetricResult, SampleRecord, TaskOutcome
 from db import store
 from db.session import make_engine, make_session_factory
 from db.sweep_queries import finished_units
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
 from tests.conftest import ROOT, need_shared_data, run_harness
 from tests.pg import new_database, postgres_url  # noqa: F401  (postgres_url: the server fixture)
 

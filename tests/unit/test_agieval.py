@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from core.errors import HarnessError
 from harness.data import SOURCES, resolve
-from harness.errors import HarnessError
 from tasks import registry
 from tasks.agieval import task as agieval
 from tasks.agieval.task import SUBJECTS, Agieval, load_docs, load_subject

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from tasks import registry
 from tasks.base import TaskOptions
 from tasks.ceval.task import (

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import HarnessError
 from harness import data
-from harness.errors import HarnessError
 from tests.conftest import run_harness
 
 

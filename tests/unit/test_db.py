@@ -14,11 +14,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, func, insert, inspect, select, text
 
+from core.records import MetricResult, SampleRecord, TaskOutcome
 from db import store
 from db.models import Base, Checkpoint, Model, Run, Sample, TaskResult
 from db.queries import list_results
 from db.session import alembic_config, head_revision, make_engine, make_session_factory, normalize_url
-from harness.specs import MetricResult, SampleRecord, TaskOutcome
 from tests.conftest import ROOT, run_harness
 from tests.pg import new_database, postgres_url  # noqa: F401  (postgres_url: the server fixture)
 

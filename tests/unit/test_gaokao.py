@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from core.errors import HarnessError
 from harness.data import SOURCES, resolve
-from harness.errors import HarnessError
 from tasks import registry
 from tasks.base import TaskInfo, TaskOptions
 from tasks.gaokao import task as gaokao

@@ -2,8 +2,8 @@
 
 import math
 
+from core.records import MetricResult
 from harness.groups import group_results
-from harness.specs import MetricResult
 from tasks import registry
 from tests.conftest import need_shared_data
 

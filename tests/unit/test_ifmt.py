@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sacrebleu.metrics import CHRF
 
-from harness.errors import HarnessError
-from harness.specs import SampleRecord, TaskOutcome
+from core.errors import HarnessError
+from core.records import SampleRecord, TaskOutcome
 from tasks import registry
 from tasks.base import JudgedFamily, JudgeReplies, JudgeRequest, TaskInfo
 from tasks.ifmt import ifmt, judge, terms

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from tasks import registry
 from tasks.base import TaskInfo, TaskOptions
 from tasks.choice import collect_choice, gold_index, macro_f1

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from core.errors import HarnessError
 from db import store
 from db.models import Checkpoint, Model
 from db.session import make_engine, make_session_factory
-from harness.errors import HarnessError
 from harness.lineage import MANIFEST, lineage_for
 from harness.models import resolve_model
 from tests.conftest import run_harness

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.metrics import spm
-from harness.metrics.mt import corpus_score, corpus_value, sentence_chrfpp
+from core import spm
+from core.errors import HarnessError
+from core.mt import corpus_score, corpus_value, sentence_chrfpp
 from tests.conftest import need_shared_data
 
 SACREBLEU = [sys.executable, "-m", "sacrebleu"]

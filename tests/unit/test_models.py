@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import HarnessError
 from harness import models
-from harness.errors import HarnessError
 
 
 def test_local_checkpoint(tiny_model: Path) -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from harness.stats import holm, paired_bootstrap_corpus, paired_bootstrap_mean
+from core.stats import holm, paired_bootstrap_corpus, paired_bootstrap_mean
 from tests.conftest import need_shared_data
 
 

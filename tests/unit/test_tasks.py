@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
+from core.languages import FLORES_LANGUAGES
 from tasks import registry
 from tasks.flores import task as flores
-from tasks.flores.languages import FLORES_LANGUAGES
 from tests.conftest import SHARED_DATA, need_shared_data
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
 from tasks.base import TaskOptions
 from tasks.xnli.task import XNLI_WORDS, AfriXnli, Xnli, load_nli
 from tests.conftest import need_shared_data

@@ -6,11 +6,11 @@ must already be in place and match the pinned SHA-256 (it is byte-identical to N
 so the SHA-256 of the file actually used is added to every spBLEU signature.
 """
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
+from core.errors import HarnessError
+from core.hashing import sha256_file
 
 FLORES200_SPM_SHA256 = "14bb8dfb35c0ffdea7bc01e56cea38b9e3d5efcdcb9c251d6b40538e1aab555a"
 FLORES200_SPM_URL = "https://tinyurl.com/flores200sacrebleuspm"
@@ -39,14 +39,6 @@ def spm_model_path() -> Path:
     from sacrebleu.tokenizers import tokenizer_spm
 
     return Path(tokenizer_spm.SACREBLEU_DIR) / "models" / "flores200sacrebleuspm"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def spm_status() -> SpmStatus:

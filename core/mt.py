@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.errors import HarnessError
-from harness.metrics import spm
-from harness.stats import bootstrap_counts
+from core import spm
+from core.errors import HarnessError
+from core.stats import bootstrap_counts
 
 MetricName = Literal["chrf++", "bleu", "spbleu"]
 MT_METRICS: tuple[MetricName, ...] = ("chrf++", "bleu", "spbleu")

@@ -1,8 +1,19 @@
 """FLORES-200 language codes (ISO 639-3 + ISO 15924 script) and the English names used in prompts.
 
 Names come from CLDR (via `langcodes`), with the script added where one language has two
-(`ace_Arab`, `ace_Latn`). The codes are the file names of the official release.
+(`ace_Arab`, `ace_Latn`). The codes are the file names of the official release. Every family names
+the language of each task by one of these codes, so one language lines up across families.
+
+Resource levels (high, medium, low) are an approximation made for this table, not an official
+list. Source: the language taxonomy of Joshi et al. (2020), "The State and Fate of Linguistic
+Diversity and Inclusion in the NLP World" (ACL), classes 4-5 as `high` and class 3 as `medium`,
+applied as best known to the FLORES-200 codes; every other FLORES-200 language is `low`, which
+agrees with NLLB's (2022) low-resource classification (fewer than 1M publicly available
+parallel sentences with any language) for the languages that taxonomy leaves out. Change the
+two sets below to reclassify: the app reads them at query time, nothing is stored.
 """
+
+from dataclasses import dataclass
 
 FLORES_LANGUAGES: dict[str, str] = {
     "ace_Arab": "Acehnese (Arabic script)",
@@ -211,3 +222,109 @@ FLORES_LANGUAGES: dict[str, str] = {
     "zsm_Latn": "Standard Malay",
     "zul_Latn": "Zulu",
 }
+
+HIGH = frozenset(
+    [
+        "arb_Arab",
+        "deu_Latn",
+        "eng_Latn",
+        "fra_Latn",
+        "jpn_Jpan",
+        "spa_Latn",
+        "zho_Hans",
+        "zho_Hant",
+        "rus_Cyrl",
+        "kor_Hang",
+        "ita_Latn",
+        "por_Latn",
+        "nld_Latn",
+        "ces_Latn",
+        "pol_Latn",
+        "tur_Latn",
+        "vie_Latn",
+        "pes_Arab",
+        "hin_Deva",
+        "fin_Latn",
+        "swe_Latn",
+        "hun_Latn",
+        "cat_Latn",
+    ]
+)
+MEDIUM = frozenset(
+    [
+        "ind_Latn",
+        "ukr_Cyrl",
+        "ron_Latn",
+        "bul_Cyrl",
+        "ell_Grek",
+        "dan_Latn",
+        "nob_Latn",
+        "slk_Latn",
+        "slv_Latn",
+        "hrv_Latn",
+        "srp_Cyrl",
+        "bos_Latn",
+        "ben_Beng",
+        "tam_Taml",
+        "urd_Arab",
+        "tha_Thai",
+        "zsm_Latn",
+        "lit_Latn",
+        "lvs_Latn",
+        "est_Latn",
+        "afr_Latn",
+        "tgl_Latn",
+        "heb_Hebr",
+        "kat_Geor",
+        "eus_Latn",
+        "glg_Latn",
+        "als_Latn",
+        "hye_Armn",
+        "kaz_Cyrl",
+        "azj_Latn",
+        "uzn_Latn",
+        "mar_Deva",
+        "tel_Telu",
+        "mal_Mlym",
+        "kan_Knda",
+        "guj_Gujr",
+        "pan_Guru",
+        "npi_Deva",
+        "sin_Sinh",
+        "mkd_Cyrl",
+        "bel_Cyrl",
+        "isl_Latn",
+        "swh_Latn",
+        "arz_Arab",
+        "ary_Arab",
+        "apc_Arab",
+        "yue_Hant",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    script: str
+    resource: str
+    """high, medium or low."""
+
+
+def _resource(code: str) -> str:
+    return "high" if code in HIGH else "medium" if code in MEDIUM else "low"
+
+
+LANGUAGES: dict[str, Language] = {
+    code: Language(code, name, code.split("_", 1)[1], _resource(code))
+    for code, name in FLORES_LANGUAGES.items()
+}
+
+
+def language_info(code: str) -> Language:
+    """The table's entry, or what the code itself says (script from its suffix)."""
+    if code in LANGUAGES:
+        return LANGUAGES[code]
+    script = code.split("_", 1)[1] if "_" in code else "unknown"
+    return Language(code, code, script, "unknown")
