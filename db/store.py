@@ -229,8 +229,8 @@ def replace_task_metric(
     metric: MetricResult,
     per_doc: dict[int, dict[str, Any]],
 ) -> None:
-    """Rescoring (`harness rescore`): put the task's metric row in place (replacing one of the same name) and merge each
-    document's new fields into its sample's scores, in one transaction."""
+    """Rescoring (`harness rescore`): put the task's metric row in place (replacing one of the same
+    name) and merge each document's new fields into its sample's scores, in one transaction."""
     with factory.begin() as session:
         rows = session.scalars(
             select(TaskResult).where(TaskResult.run_id == run_id, TaskResult.task == task)
