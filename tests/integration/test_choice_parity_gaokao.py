@@ -1,4 +1,5 @@
-"""A GAOKAO-Bench single-choice task equals a plain lm-eval YAML task over the same official file: the
+"""A GAOKAO-Bench single-choice task by loglikelihood (`gaokao_ll_...`) equals a plain lm-eval YAML
+task over the same official file: the
 YAML reads `2010-2022_Biology_MCQs.json` with lm-eval's own `json` loader and builds the official
 prompt (the file's `prefix_prompt`, the stripped question, the answer slot `【答案】`) with a Jinja
 template; the choices are the letters. Same requests, per-sample loglikelihoods and acc (tiny model,
@@ -16,7 +17,8 @@ from tasks.gaokao.task import Gaokao
 from tests.conftest import need_shared_data
 
 LIMIT = 8
-NAME = "gaokao_2010-2022_biology_mcqs"
+NAME = "gaokao_ll_2010-2022_biology_mcqs"
+"""The loglikelihood (OpenCompass PPL) variant; the default task generates."""
 PLAIN = "plain_gaokao_biology"
 
 

@@ -1,6 +1,8 @@
-"""`harness eval` on a GAOKAO-Bench single-choice task and a multi-question generation task (tiny
-random model, real files): the stored metrics agree with the stored per-record answers and points,
-and the records with the official files; `harness tasks list/show` on the family."""
+"""`harness eval` on a GAOKAO-Bench single-choice task by generation (the default, official
+protocol) and by loglikelihood (`gaokao_ll_`), and a multi-question generation task (tiny random
+model, real files): the stored metrics agree with the stored per-record answers and points, and the
+records with the official files; `--apply-chat-template` puts the prefix prompt in the system turn;
+`harness tasks list/show` on the family."""
 
 import json
 import shutil
@@ -12,8 +14,18 @@ import pytest
 from tests.conftest import need_shared_data, run_harness
 
 SINGLE = "gaokao_2010-2022_biology_mcqs"
+SINGLE_LL = "gaokao_ll_2010-2022_biology_mcqs"
 MULTI = "gaokao_2010-2022_geography_mcqs"
-FILES = {SINGLE: "2010-2022_Biology_MCQs", MULTI: "2010-2022_Geography_MCQs"}
+FILES = {
+    SINGLE: "2010-2022_Biology_MCQs",
+    SINGLE_LL: "2010-2022_Biology_MCQs",
+    MULTI: "2010-2022_Geography_MCQs",
+}
+TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
+"""A simple chat template for the tiny model."""
 METRICS = ("acc", "points", "points_available", "points_rate")
 
 
@@ -46,17 +58,17 @@ def room_to_generate(tiny_model: Path, folder: Path) -> Path:
 def test_eval_stores_points_that_add_up(tiny_model: Path, tmp_path: Path) -> None:
     data = need_shared_data()
     model = room_to_generate(tiny_model, tmp_path)
-    tasks = f"{SINGLE},{MULTI}"
+    tasks = f"{SINGLE},{SINGLE_LL},{MULTI}"
     result = run_harness(
         "eval", "--model", str(model), "--tasks", tasks, "--limit", "3", "--data-dir", str(data)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     stored = json.loads(run_harness("results", "--format", "json", "--samples", check=True).stdout)
     rows = {(r["task"], r["metric"]): r for r in stored["results"]}
-    assert set(rows) == {(t, m) for t in (SINGLE, MULTI) for m in METRICS}
+    assert set(rows) == {(t, m) for t in (SINGLE, SINGLE_LL, MULTI) for m in METRICS}
     assert {r["status"] for r in stored["results"]} == {"complete"}
 
-    for task in (SINGLE, MULTI):
+    for task in (SINGLE, SINGLE_LL, MULTI):
         prefix, records = official(data, task)
         samples = [s for s in stored["samples"] if s["task"] == task]
         assert [s["doc_id"] for s in samples] == [0, 1, 2]
@@ -78,6 +90,14 @@ def test_eval_stores_points_that_add_up(tiny_model: Path, tmp_path: Path) -> Non
         assert all(rows[(task, m)]["n"] == 3 for m in METRICS)
 
     single = [s for s in stored["samples"] if s["task"] == SINGLE]
+    for s in single:  # generated; GAOKAO-Bench reads the last of A-D, none: no answer (graded Z)
+        _, records = official(data, SINGLE)
+        letters = [c for c in s["output"] if c in "ABCD"]
+        assert s["scores"]["extracted"] == letters[-1:]
+        assert s["prompt"] == official(data, SINGLE)[0] + records[s["doc_id"]]["question"].strip() + "\n"
+        assert s["scores"]["right"] == int(letters[-1:] == s["scores"]["gold"])
+    assert rows[(SINGLE, "acc")]["signature"].endswith("gaokao-bench-extraction:single_choice")
+    single = [s for s in stored["samples"] if s["task"] == SINGLE_LL]
     for s in single:  # the top letter by loglikelihood is the answer
         lls = s["scores"]["loglikelihoods"]
         assert s["output"] == "ABCD"[lls.index(max(lls))] and s["scores"]["extracted"] == [s["output"]]
@@ -96,8 +116,9 @@ def test_tasks_list_and_show() -> None:
     data = need_shared_data()
     listing = run_harness("tasks", "list", "--family", "gaokao", "--data-dir", str(data), check=True).stdout
     counts = dict(line.split("\t") for line in listing.splitlines())
-    assert counts["gaokao"] == "26 tasks" and counts["gaokao_english"] == "7 tasks"
+    assert counts["gaokao"] == "14 tasks" and counts["gaokao_english"] == "7 tasks"
     assert counts["gaokao_2010-2022"] == "14 tasks" and counts["gaokao_2023"] == "12 tasks"
+    assert counts["gaokao_ll"] == "14 tasks" and counts["gaokao_ll_2023"] == "12 tasks"
     english = run_harness("tasks", "list", "--group", "gaokao_english", "--data-dir", str(data), check=True)
     assert len(english.stdout.split()) == 7
 
@@ -111,4 +132,80 @@ def test_tasks_list_and_show() -> None:
     assert set(shown["data_files"]) == {
         "gaokao_bench/Objective_Questions/2010-2022_Geography_MCQs.json",
         "gaokao_bench/Obj_Prompt.json",
+    }
+
+
+def with_chat_template(model: Path, folder: Path) -> Path:
+    """The model with TEMPLATE as its tokenizer's chat template."""
+    from transformers import AutoTokenizer
+
+    out = shutil.copytree(model, folder / "tiny-chat")
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    tokenizer.chat_template = TEMPLATE
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def test_apply_chat_template_puts_the_prefix_in_the_system_turn(tiny_model: Path, tmp_path: Path) -> None:
+    data = need_shared_data()
+    plain = room_to_generate(tiny_model, tmp_path)
+    refused = run_harness(
+        "eval",
+        "--model",
+        str(plain),
+        "--tasks",
+        SINGLE,
+        "--limit",
+        "1",
+        "--data-dir",
+        str(data),
+        "--apply-chat-template",
+    )
+    assert refused.returncode != 0 and "--apply-chat-template" in refused.stderr
+    assert "has no chat template" in refused.stderr
+
+    model = with_chat_template(plain, tmp_path)
+    result = run_harness(
+        "eval",
+        "--model",
+        str(model),
+        "--tasks",
+        SINGLE,
+        "--limit",
+        "2",
+        "--data-dir",
+        str(data),
+        "--apply-chat-template",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    stored = json.loads(run_harness("results", "--format", "json", "--samples", check=True).stdout)
+    samples = [s for s in stored["samples"] if s["task"] == SINGLE]
+    prefix, records = official(data, SINGLE)
+    assert len(samples) == 2
+    for s in samples:  # GAOKAO-Bench's chat messages: [system: prefix, user: question.strip() + "\n"]
+        question = records[s["doc_id"]]["question"].strip() + "\n"
+        assert s["prompt"] == f"<|system|>\n{prefix}<|end|>\n<|user|>\n{question}<|end|>\n<|assistant|>\n"
+
+
+def test_fingerprint_records_the_chat_template(tiny_model: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    from core import spm
+    from core.errors import HarnessError
+    from harness.models import resolve_model
+    from harness.run import chat_template_sha256, fingerprint
+    from harness.specs import EvalConfig
+
+    status = spm.spm_status()
+    config = EvalConfig(model=str(tiny_model), tasks=[SINGLE])
+    assert "chat_template" not in fingerprint(config, "cpu", "float32", status)
+    with pytest.raises(HarnessError, match="--apply-chat-template: .* has no chat template"):
+        chat_template_sha256(resolve_model(str(tiny_model)))
+    model = with_chat_template(tiny_model, tmp_path)
+    digest = chat_template_sha256(resolve_model(str(model)))
+    assert digest == hashlib.sha256(TEMPLATE.encode("utf-8")).hexdigest()
+    flagged = EvalConfig(model=str(model), tasks=[SINGLE], apply_chat_template=True)
+    assert fingerprint(flagged, "cpu", "float32", status, chat_template_sha256=digest)["chat_template"] == {
+        "applied": True,
+        "sha256": digest,
     }

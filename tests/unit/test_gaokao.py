@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from core.errors import HarnessError
-from harness.data import SOURCES, resolve
+from harness.data import resolve
 from tasks import registry
 from tasks.base import TaskInfo, TaskOptions
 from tasks.gaokao import task as gaokao
@@ -25,10 +25,18 @@ from tests.conftest import need_shared_data
 
 # Extraction: (output, question type, number of gold answers, what GAOKAO-Bench extracts).
 EXTRACTION = [
-    # single_choice: the last of A-D.
+    # single_choice: the last of A-D in the whole output (the reversed output's first), whatever
+    # 【答案】 says; capital letters after D and lower case do not count; none: no answer.
     ("【解析】 B 不对，D 也不对 <eoe>\n【答案】 C <eoa>", "single_choice", 1, ["C"]),
     ("答案是A，不是B", "single_choice", 1, ["B"]),
     ("不知道", "single_choice", 1, []),
+    ("", "single_choice", 1, []),
+    ("【答案】 A <eoa>\n【解析】 因为 D 项错误", "single_choice", 1, ["D"]),  # after 【答案】 too
+    ("【答案】 B <eoa>\nThe End", "single_choice", 1, ["B"]),  # E, T: not A-D
+    ("the answer is b", "single_choice", 1, []),  # lower case
+    ("ABCD", "single_choice", 1, ["D"]),
+    ("选C。", "single_choice", 1, ["C"]),
+    ("【答案】 E <eoa>", "single_choice", 1, []),
     # multi_question_choice: one letter per 【答案】 when the count fits ...
     (
         "（1）【答案】 B <eoa>\n（2）【答案】: A <eoa>\n（3）【答案】：D <eoa>",
@@ -64,63 +72,68 @@ def test_extraction_follows_gaokao_bench(
     assert extract_answers(output, question_type, length) == expected
 
 
-# Points: (extracted, gold, score per answer, type, points earned, points available, exact answers).
+# Points: (extracted, gold, score per answer, the file's subject, points earned, points available,
+# exact answers). OBJ_score_evaluation.py: `count_score` (the record's score per exact answer) for
+# every subject but Physics; Physics: 6 exact, 3 for some gold letters and no wrong one, else 0.
 POINTS = [
-    # single_choice: the record's score or nothing.
-    (["B"], ["B"], 5, "single_choice", 5.0, 5.0, 1),
-    (["C"], ["B"], 5, "single_choice", 0.0, 5.0, 0),
-    ([], ["B"], 5, "single_choice", 0.0, 5.0, 0),
+    # single choice: the record's score or nothing.
+    (["B"], ["B"], 5, "math", 5.0, 5.0, 1),
+    (["C"], ["B"], 5, "math", 0.0, 5.0, 0),
+    ([], ["B"], 5, "biology", 0.0, 5.0, 0),  # nothing extracted: graded Z
     # 7-choose-5 worth 2 per blank: blanks 1, 2 and 5 right of 5 -> 6 of 10.
-    (["A", "G", "B", "E", "C"], ["A", "G", "E", "B", "C"], 2, "five_out_of_seven", 6.0, 10.0, 3),
-    (["A", "G", "E", "B", "C"], ["A", "G", "E", "B", "C"], 2.5, "five_out_of_seven", 12.5, 12.5, 5),
+    (["A", "G", "B", "E", "C"], ["A", "G", "E", "B", "C"], 2, "english", 6.0, 10.0, 3),
+    (["A", "G", "E", "B", "C"], ["A", "G", "E", "B", "C"], 2.5, "english", 12.5, 12.5, 5),
     # Four letters for five blanks: the length check blanks them all -> 0 of 10.
-    (["A", "G", "E", "B"], ["A", "G", "E", "B", "C"], 2, "five_out_of_seven", 0.0, 10.0, 0),
+    (["A", "G", "E", "B"], ["A", "G", "E", "B", "C"], 2, "english", 0.0, 10.0, 0),
     # A reading record of four questions worth 2 each, one right -> 2 of 8.
-    (["B", "A", "A", "A"], ["B", "C", "D", "B"], 2, "multi_question_choice", 2.0, 8.0, 1),
+    (["B", "A", "A", "A"], ["B", "C", "D", "B"], 2, "english", 2.0, 8.0, 1),
     # Geography, three questions worth 4 each, two right -> 8 of 12.
-    (["B", "A", "A"], ["B", "A", "D"], 4, "multi_question_choice", 8.0, 12.0, 2),
+    (["B", "A", "A"], ["B", "A", "D"], 4, "geography", 8.0, 12.0, 2),
     # Fill-in-blanks, 20 blanks worth 1.5 each, 13 right -> 19.5 of 30.
     (
         list("ABCDABCDABCDA") + list("DDDDDDD"),
         list("ABCDABCDABCDA") + list("ABCABCA"),
         1.5,
-        "multi_question_choice",
+        "english",
         19.5,
         30.0,
         13,
     ),
     # Too few answers for the sub-questions: nothing -> 0 of 6.
-    (["B"], ["B", "C"], 3, "multi_question_choice", 0.0, 6.0, 0),
-    # multi_choice worth 6: all of the gold and nothing else 6, part of it and nothing wrong 3, else 0.
-    (["AC"], ["AC"], 6, "multi_choice", 6.0, 6.0, 1),
-    (["A"], ["AC"], 6, "multi_choice", 3.0, 6.0, 0),
-    (["CA"], ["AC"], 6, "multi_choice", 3.0, 6.0, 0),  # the official string comparison: order matters
-    (["AB"], ["AC"], 6, "multi_choice", 0.0, 6.0, 0),
-    (["ACD"], ["AC"], 6, "multi_choice", 0.0, 6.0, 0),
-    (["B"], ["B"], 6, "multi_choice", 6.0, 6.0, 1),
-    ([], ["B"], 6, "multi_choice", 0.0, 6.0, 0),
+    (["B"], ["B", "C"], 3, "chinese", 0.0, 6.0, 0),
+    # Physics multi-answer worth 6: all of the gold and nothing else 6, part of it and nothing wrong 3.
+    (["AC"], ["AC"], 6, "physics", 6.0, 6.0, 1),
+    (["A"], ["AC"], 6, "physics", 3.0, 6.0, 0),
+    (["CA"], ["AC"], 6, "physics", 3.0, 6.0, 0),  # the official string comparison: order matters
+    (["AB"], ["AC"], 6, "physics", 0.0, 6.0, 0),
+    (["ACD"], ["AC"], 6, "physics", 0.0, 6.0, 0),
+    (["B"], ["B"], 6, "physics", 6.0, 6.0, 1),
+    (["A"], ["B"], 6, "physics", 0.0, 6.0, 0),
+    ([], ["B"], 6, "physics", 0.0, 6.0, 0),  # Z is not in the gold: 0
+    # A multi-answer Math item (as 2024's): no partial credit outside Physics, right or wrong.
+    (["A"], ["AC"], 5, "math", 0.0, 5.0, 0),
+    (["AC"], ["AC"], 5, "math", 5.0, 5.0, 1),
+    (["CA"], ["AC"], 6, "math", 0.0, 6.0, 0),
 ]
 
 
-@pytest.mark.parametrize(
-    ("extracted", "gold", "score", "question_type", "points", "available", "right"), POINTS
-)
+@pytest.mark.parametrize(("extracted", "gold", "score", "subject", "points", "available", "right"), POINTS)
 def test_points_follow_gaokao_bench(
     extracted: list[str],
     gold: list[str],
     score: float,
-    question_type: str,
+    subject: str,
     points: float,
     available: float,
     right: int,
 ) -> None:
-    item = score_item(extracted, gold, score, question_type)
+    item = score_item(extracted, gold, score, subject)
     assert (item.points, item.points_available, item.right) == (points, available, right)
     assert item.acc == right / len(gold) and item.sub_questions == len(gold)
 
 
 def test_length_check_grades_z() -> None:
-    item = score_item(["A", "B"], ["A", "B", "C"], 2, "multi_question_choice")
+    item = score_item(["A", "B"], ["A", "B", "C"], 2, "english")
     assert item.extracted == ["A", "B"] and item.graded == ["Z", "Z", "Z"]
 
 
@@ -194,18 +207,31 @@ def test_a_new_year_folder_becomes_tasks_without_code_changes(tmp_path: Path) ->
     groups = Gaokao().groups(root)
     base = ["gaokao_2010-2022_biology_mcqs", "gaokao_2012-2022_english_reading_comp"]
     new = ["gaokao_2031_english_cloze_test", "gaokao_2031_political_science_mcqs"]
-    assert groups == {
-        "gaokao": base + new,
-        "gaokao_2010-2022": base,
-        "gaokao_2031": new,
-        "gaokao_biology": base[:1],
-        "gaokao_english": [base[1], new[0]],
-        "gaokao_politics": new[1:],
-    }
+    ll_bio, ll_pol = "gaokao_ll_2010-2022_biology_mcqs", "gaokao_ll_2031_political_science_mcqs"
+    assert (
+        groups
+        == {
+            "gaokao": base,  # the 2010-2022 paper set only
+            "gaokao_2010-2022": base,
+            "gaokao_2031": new,
+            "gaokao_biology": base[:1],
+            "gaokao_english": [base[1], new[0]],
+            "gaokao_politics": new[1:],
+            # The loglikelihood twins: single choice by loglikelihood, the other files the same tasks.
+            "gaokao_ll": [ll_bio, base[1]],
+            "gaokao_ll_2010-2022": [ll_bio, base[1]],
+            "gaokao_ll_2031": [new[0], ll_pol],
+            "gaokao_ll_biology": [ll_bio],
+            "gaokao_ll_english": [base[1], new[0]],
+            "gaokao_ll_politics": [ll_pol],
+        }
+    )
     files = {f.task: f for f in discover(root)}
     assert files[new[0]].prompt_file == tmp_path / "gaokao_bench_updates" / "2031_Obj_Prompt.json"
     fam = Gaokao()
     assert fam.owns(new[0], root) and not fam.owns("gaokao_2031_math_mcqs", root)
+    assert fam.owns(ll_pol, root) and not fam.owns("gaokao_ll_2031_english_cloze_test", root)
+    assert {n: fam.group_rule(n) for n in groups} == dict.fromkeys(groups, "points_sum")
     info = fam.task_info(new[0], root, TaskOptions())
     assert info.data_files.keys() == {
         "gaokao_bench_updates/GAOKAO-Bench-2031/2031_English_Cloze_Test.json",
@@ -214,12 +240,14 @@ def test_a_new_year_folder_becomes_tasks_without_code_changes(tmp_path: Path) ->
     config = fam.lm_eval_config(new[0], root, TaskOptions())
     assert config["output_type"] == "generate_until"
     dataset = config["custom_dataset"]()
-    assert dataset["test"][0]["query"] == "请回答下面的问题。\n1. 问题？\nA. a\nB. b\nC. c\nD. d\n"
+    assert dataset["test"][0]["query"] == "1. 问题？\nA. a\nB. b\nC. c\nD. d\n"
+    assert dataset["test"][0]["prefix"] == "请回答下面的问题。\n" and config["description"] == "prefix"
     assert dataset["test"][0]["answer"] == list("AGEBC") and dataset["test"][0]["score"] == 2.5
 
     # Without the updates folder, the base release alone.
     other = fabricated(tmp_path / "alone", with_update=False)
     assert Gaokao().groups(other)["gaokao"] == base
+    assert "gaokao_2031" not in Gaokao().groups(other)
 
 
 def test_registry_routes_gaokao_names_and_leaves_agieval_alone(tmp_path: Path) -> None:
@@ -233,21 +261,68 @@ def test_registry_routes_gaokao_names_and_leaves_agieval_alone(tmp_path: Path) -
         "gaokao_2031_english_cloze_test",
         "gaokao_2010-2022_biology_mcqs",
     ]
-    with pytest.raises(HarnessError, match="did you mean.*gaokao_2031_english_cloze_test"):
-        registry.expand(["gaokao_2031_english_cloze"], lambda _: root)
+    with pytest.raises(HarnessError, match="did you mean.*gaokao_2012-2022_english_reading_comp"):
+        registry.expand(["gaokao_2012-2022_english_reading"], lambda _: root)
+    expanded = registry.expand(["gaokao_ll_2031"], lambda _: root)
+    assert [n for n, _ in expanded] == [
+        "gaokao_2031_english_cloze_test",
+        "gaokao_ll_2031_political_science_mcqs",
+    ]
 
 
-def test_data_source_is_manual_and_names_the_official_repositories(tmp_path: Path) -> None:
-    source = SOURCES["gaokao_bench"]
-    assert "OpenLMLab/GAOKAO-Bench" in source.manual and "GAOKAO-Bench-2023" in source.manual
-    with pytest.raises(HarnessError, match=r"gaokao_bench/Obj_Prompt\.json.*OpenLMLab/GAOKAO-Bench"):
+def test_data_source_is_the_official_repositories(tmp_path: Path) -> None:
+    [source] = Gaokao().sources
+    repos = [(d.repo, d.optional) for d in source.downloads]
+    assert repos == [("OpenLMLab/GAOKAO-Bench", False), ("OpenLMLab/GAOKAO-Bench-2023", True)]
+    with pytest.raises(HarnessError, match=r"gaokao_bench/Obj_Prompt\.json.*harness data fetch gaokao_bench"):
         resolve("gaokao_bench", tmp_path)
+
+
+def test_default_single_choice_generates_with_the_prefix_as_description(tmp_path: Path) -> None:
+    """bench_function.py `choice_test`: the prefix prompt as the system message (or before the
+    question without a chat template), `question.strip() + '\\n'` as the user message; generated."""
+    root = fabricated(tmp_path)
+    config = Gaokao().lm_eval_config("gaokao_2010-2022_biology_mcqs", root, TaskOptions())
+    assert config["output_type"] == "generate_until" and config["description"] == "prefix"
+    assert config["generation_kwargs"]["max_gen_toks"] == 1024 and config["generation_kwargs"]["until"] == []
+    docs = list(config["custom_dataset"]()["test"])
+    assert docs[0]["query"] == "1. 问题？\nA. a\nB. b\nC. c\nD. d\n"
+    assert docs[0]["prefix"] == "请你做一道选择题\n题目如下："
+    # Scored by extraction: the last of A-D; document 0's gold is B.
+    assert gaokao.process_results_generation(docs[0], ["【答案】 A <eoa> 不对，是B"])["points"] == 6.0
+    assert gaokao.process_results_generation(docs[0], ["【答案】 B <eoa> 不是D"])["points"] == 0.0
+
+
+def test_lm_eval_places_the_prefix_as_system_turn_or_before_the_question(tmp_path: Path) -> None:
+    """lm-eval's own prompt building (`ConfigurableTask.fewshot_context`) on our config."""
+    from lm_eval.api.task import ConfigurableTask
+
+    root = fabricated(tmp_path)
+    config = Gaokao().lm_eval_config("gaokao_2010-2022_biology_mcqs", root, TaskOptions())
+    task = ConfigurableTask(config={**config, "num_fewshot": 0})
+    doc = task.test_docs()[0]
+    plain = task.fewshot_context(doc, 0)
+    assert plain == "请你做一道选择题\n题目如下：1. 问题？\nA. a\nB. b\nC. c\nD. d\n"
+    seen: list[Any] = []
+
+    def template(messages: list[dict[str, str]], **_: Any) -> str:
+        seen.append(messages)
+        return "x"
+
+    task.fewshot_context(doc, 0, apply_chat_template=True, chat_template=template)
+    assert seen == [
+        [
+            {"role": "system", "content": "请你做一道选择题\n题目如下："},
+            {"role": "user", "content": "1. 问题？\nA. a\nB. b\nC. c\nD. d\n"},
+        ]
+    ]
 
 
 def test_prompt_is_the_official_prefix_question_and_answer_slot(tmp_path: Path) -> None:
     root = fabricated(tmp_path)
     fam = Gaokao()
-    config = fam.lm_eval_config("gaokao_2010-2022_biology_mcqs", root, TaskOptions())
+    config = fam.lm_eval_config("gaokao_ll_2010-2022_biology_mcqs", root, TaskOptions())
+    assert "description" not in config
     assert (config["output_type"], config["doc_to_choice"], config["doc_to_target"]) == (
         "multiple_choice",
         "{{choices}}",
@@ -269,8 +344,11 @@ def test_prompt_is_the_official_prefix_question_and_answer_slot(tmp_path: Path) 
 def test_task_hash_follows_data_and_prompt(tmp_path: Path) -> None:
     root = fabricated(tmp_path)
     fam = Gaokao()
-    name = "gaokao_2010-2022_biology_mcqs"
+    name = "gaokao_ll_2010-2022_biology_mcqs"
     first = fam.task_info(name, root, TaskOptions())
+    default = fam.task_info("gaokao_2010-2022_biology_mcqs", root, TaskOptions())
+    assert default.task_hash != first.task_hash
+    assert default.prompt_template == "请你做一道选择题\n题目如下：{question}\n"
     assert (
         first.version == gaokao.VERSION
         and first.task_hash == fam.task_info(name, root, TaskOptions()).task_hash
@@ -338,7 +416,7 @@ def test_bad_files_and_prompts_name_the_file(tmp_path: Path) -> None:
         fam.task_info(name, root, TaskOptions())  # before any model is loaded
     path.unlink()  # gone after discovery
     with pytest.raises(HarnessError, match=r"data file missing: .*2010-2022_Biology_MCQs\.json"):
-        load_file(str(path), str(root / "Obj_Prompt.json"), path.stem)
+        load_file(str(path), str(root / "Obj_Prompt.json"), path.stem, "biology", False)
     write_file(path.parent, path.stem, [record(["B"])])
 
     prompts = root / "Obj_Prompt.json"
@@ -378,9 +456,9 @@ def info(name: str) -> TaskInfo:
 def logged(name: str, docs: list[dict[str, Any]], responses: list[Any]) -> dict[str, Any]:
     """lm-eval's output for `docs`: per-choice loglikelihoods or a generation per document, with
     lm-eval's per-sample metrics from the task's own process_results."""
-    samples = []
+    samples: list[dict[str, Any]] = []
     for i, (doc, resp) in enumerate(zip(docs, responses, strict=True)):
-        if doc["type"] == "single_choice":
+        if doc["loglikelihood"]:
             metrics = gaokao.process_results_choice(doc, [(v, False) for v in resp])
             extra = {
                 "arguments": [(doc["query"], " " + c) for c in doc["choices"]],
@@ -400,10 +478,12 @@ def logged(name: str, docs: list[dict[str, Any]], responses: list[Any]) -> dict[
 
 def test_collect_single_choice_points(tmp_path: Path) -> None:
     root = fabricated(tmp_path)
-    name = "gaokao_2010-2022_biology_mcqs"
+    name = "gaokao_ll_2010-2022_biology_mcqs"
     docs = build_docs(
         root / "Objective_Questions" / "2010-2022_Biology_MCQs.json",
         read_prompts(root / "Obj_Prompt.json")["2010-2022_Biology_MCQs"],
+        "biology",
+        True,
     )
     # Document 0 (gold B): B is the top letter, 6 of 6. Document 1 (gold D): A, 0 of 6.
     output = logged(name, docs, [[-3.0, -1.0, -2.0, -5.0], [-1.0, -2.0, -3.0, -1.5]])
@@ -425,6 +505,43 @@ def test_collect_single_choice_points(tmp_path: Path) -> None:
         Gaokao().collect(name, output, info(name))
 
 
+def test_collect_generated_single_choice_and_physics_half_credit(tmp_path: Path) -> None:
+    root = fabricated(tmp_path)
+    name = "gaokao_2010-2022_biology_mcqs"
+    entry = read_prompts(root / "Obj_Prompt.json")["2010-2022_Biology_MCQs"]
+    docs = build_docs(root / "Objective_Questions" / "2010-2022_Biology_MCQs.json", entry, "biology", False)
+    # Gold B then D: "...B <eoa>" -> B, 6; "C 还是 D？我选A" -> A (the last of A-D), 0.
+    output = logged(name, docs, ["【答案】 B <eoa>", "C 还是 D？我选A"])
+    outcome = Gaokao().collect(name, output, info(name))
+    metrics = {m.metric: m for m in outcome.metrics}
+    assert (metrics["points"].value, metrics["points_available"].value) == (6.0, 12.0)
+    assert metrics["acc"].signature.endswith("greedy-generation|gaokao-bench-extraction:single_choice")
+    assert [s.scores["extracted"] for s in outcome.samples] == [["B"], ["A"]]
+
+    physics = [
+        {**docs[0], "type": "multi_choice", "subject": "physics", "answer": ["AC"], "target": "AC"},
+        {**docs[0], "type": "multi_choice", "subject": "physics", "answer": ["BD"], "target": "BD"},
+    ]
+    # 【答案】 A: some gold letters, none wrong: 3 of 6; "...【答案】 B D" -> BD: 6 of 6.
+    output = logged(
+        "gaokao_2031_physics_mcqs", physics, ["【解析】…<eoe>\n【答案】 A <eoa>", "x【答案】 B D"]
+    )
+    outcome = Gaokao().collect("gaokao_2031_physics_mcqs", output, info("gaokao_2031_physics_mcqs"))
+    metrics = {m.metric: m for m in outcome.metrics}
+    assert (metrics["points"].value, metrics["points_available"].value) == (9.0, 12.0)
+    assert "half-credit-partly-right" in metrics["points"].signature
+
+
+def test_meta_names_the_protocol() -> None:
+    fam = Gaokao()
+    default, ll = fam.meta("gaokao_2010-2022_biology_mcqs"), fam.meta("gaokao_ll_2010-2022_biology_mcqs")
+    assert default.protocol.startswith("GAOKAO-Bench official") and "generation" in default.protocol
+    assert ll.protocol.startswith("OpenCompass") and "not GAOKAO-Bench" in ll.protocol
+    assert (default.primary_metric, default.sample_metric) == ("points_rate", "points/points_available")
+    assert fam.meta("gaokao_ll_2010-2013_english_mcqs").language == "eng_Latn"
+    assert default.language == "zho_Hans" and default.family == "gaokao"
+
+
 def test_collect_generation_points_per_sub_question() -> None:
     name = "gaokao_2031_english_reading_comp"
     docs = [
@@ -432,6 +549,8 @@ def test_collect_generation_points_per_sub_question() -> None:
             "index": 0,
             "year": "2031",
             "type": "multi_question_choice",
+            "subject": "english",
+            "loglikelihood": False,
             "answer": ["B", "C", "A", "D"],
             "target": "B C A D",
             "score": 2.5,
@@ -441,6 +560,8 @@ def test_collect_generation_points_per_sub_question() -> None:
             "index": 1,
             "year": "2031",
             "type": "multi_question_choice",
+            "subject": "english",
+            "loglikelihood": False,
             "answer": ["A", "B"],
             "target": "A B",
             "score": 2.0,
@@ -530,8 +651,9 @@ def test_real_data_full_marks_are_opencompass_weights() -> None:
     full = {}
     for keyword in OPENCOMPASS_POINTS:
         entry = prompts[keyword]
-        docs = build_docs(root / "Objective_Questions" / f"{keyword}.json", entry)
-        items = [score_item(d["answer"], d["answer"], d["score"], entry.question_type) for d in docs]
+        subject = keyword.split("_")[1].lower()
+        docs = build_docs(root / "Objective_Questions" / f"{keyword}.json", entry, subject, False)
+        items = [score_item(d["answer"], d["answer"], d["score"], d["subject"]) for d in docs]
         assert all(i.points == i.points_available for i in items)  # the gold answers earn every point
         full[keyword] = sum(i.points_available for i in items)
     assert full == OPENCOMPASS_POINTS
@@ -543,11 +665,18 @@ def test_real_data_lists_all_14_and_12_files() -> None:
     assert [f.keyword for f in files] == BASE + sorted(UPDATE_2023)
     assert len(files) == 26
     groups = Gaokao().groups(root)
-    assert (
-        len(groups["gaokao"]) == 26
-        and len(groups["gaokao_2010-2022"]) == 14
-        and len(groups["gaokao_2023"]) == 12
+    # `gaokao` is the paper's 2010-2022 set; the 2023 update is a group of its own.
+    assert groups["gaokao"] == [f"gaokao_{k.lower()}" for k in BASE]
+    assert groups["gaokao_2010-2022"] == groups["gaokao"]
+    assert groups["gaokao_2023"] == [f"gaokao_{k.lower()}" for k in sorted(UPDATE_2023)]
+    single = [k for k in BASE if k != "2010-2022_Physics_MCQs" and k.endswith("_MCQs")]
+    single = [k for k in single if "Geography" not in k and "Chinese" not in k]
+    assert len(single) == 7  # the seven single_choice files of Obj_Prompt.json
+    assert sorted(groups["gaokao_ll"]) == sorted(
+        [f"gaokao_ll_{k.lower()}" for k in single] + [f"gaokao_{k.lower()}" for k in BASE if k not in single]
     )
+    assert len(groups["gaokao_ll_2023"]) == 12
+    assert sum(t.startswith("gaokao_ll_") for t in groups["gaokao_ll_2023"]) == 5
     assert groups["gaokao_english"] == [
         "gaokao_2010-2013_english_mcqs",
         "gaokao_2010-2022_english_fill_in_blanks",
@@ -557,7 +686,7 @@ def test_real_data_lists_all_14_and_12_files() -> None:
         "gaokao_2023_english_fill_in_blanks",
         "gaokao_2023_english_reading_comp",
     ]
-    subjects = {g for g in groups if not g[len("gaokao_") :][:1].isdigit()} - {"gaokao"}
+    subjects = {g for g in groups if not g[len("gaokao_") :][:1].isdigit() and "_ll" not in g} - {"gaokao"}
     assert subjects == {
         f"gaokao_{s}"
         for s in (
