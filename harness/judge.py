@@ -40,23 +40,36 @@ class Judge:
             return str(self.lm().apply_chat_template([{"role": "user", "content": prompt}]))
         return prompt
 
+    def budget(self, doc_id: int, context: str, cap: int) -> int:
+        """New tokens the judge may generate for one context: `cap`, or less where the judge's context
+        window has less room after the prompt (lm-eval would otherwise cut the prompt's start). A
+        verdict cut by the budget is counted by the family's parser, not hidden."""
+        lm = self.lm()
+        room = int(lm.max_length) - len(lm.tok_encode(context)) - 1  # one token for a BOS the backend may add
+        if room < 1:
+            raise HarnessError(
+                f"judge {self.name}: the prompt of document {doc_id} does not fit its context window"
+                f" of {lm.max_length} tokens"
+            )
+        return min(cap, room)
+
     def generate(self, task: str, requests: list[JudgeRequest]) -> JudgeReplies:
         """Greedy generations for the requests of one task."""
         from lm_eval.api.instance import Instance
 
-        instances = [
-            Instance(
-                request_type="generate_until",
-                doc={},
-                arguments=(
-                    self.context(r.prompt),
-                    {"until": list(r.until), "max_gen_toks": r.max_gen_toks, "do_sample": False},
-                ),
-                idx=0,
-                metadata=(f"{task}:judge", r.doc_id, 1),
+        instances = []
+        for r in requests:
+            context = self.context(r.prompt)
+            kwargs = {"until": list(r.until), "max_gen_toks": self.budget(r.doc_id, context, r.max_gen_toks)}
+            instances.append(
+                Instance(
+                    request_type="generate_until",
+                    doc={},
+                    arguments=(context, {**kwargs, "do_sample": False}),
+                    idx=0,
+                    metadata=(f"{task}:judge", r.doc_id, 1),
+                )
             )
-            for r in requests
-        ]
         texts = self.lm().generate_until(instances, disable_tqdm=True) if instances else []
         return JudgeReplies(
             judge=self.name,

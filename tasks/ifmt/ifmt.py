@@ -28,7 +28,6 @@ language-specific tokenisation, so on unsegmented Chinese the character n-grams 
 and the whitespace-delimited word n-grams add little.
 """
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -40,7 +39,9 @@ from core.errors import HarnessError
 from core.hashing import content_hash
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from tasks.base import GroupRule, JudgeReplies, JudgeRequest, TaskInfo, TaskOptions
+from tasks.choice import check_engine, mean_stderr, read_jsonl
 from tasks.ifmt import judge
+from tasks.ifmt.source import IFMT
 
 VERSION = "ifmt-en-zh-v1"
 TASK = "ifmt_en-zh"
@@ -109,8 +110,6 @@ def to_doc(index: int, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_docs(root: Path) -> list[dict[str, Any]]:
-    from tasks.choice import read_jsonl
-
     rows = read_jsonl(root / DATA_FILE, check_row)
     if not rows:
         raise HarnessError(f"{root / DATA_FILE}: no rows")
@@ -171,9 +170,7 @@ def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
         for s, hyp, ref, chrf in zip(logged, hyps, refs, sentence_chrfpp(hyps, refs), strict=True)
     ]
     score = corpus_score("chrf++", hyps, refs, TARGET_LANG)
-    engine = float(output["results"][name]["chrf++,none"])
-    if score.value is None or abs(engine - score.value) > 1e-9:
-        raise HarnessError(f"{name} chrf++: lm-eval aggregated {engine}, harness {score.value}")
+    check_engine(name, "chrf++", output, score.value)
     metric = MetricResult(name, "chrf++", score.value, score.stderr, score.n, score.signature)
     return TaskOutcome(name, info.version, info.task_hash, [metric], samples)
 
@@ -189,9 +186,29 @@ def _judge_signature(metric: str, replies: JudgeReplies | None) -> str:
     )
 
 
+def _judged_record(record: SampleRecord, text: str) -> SampleRecord:
+    """The record with the judge's raw reply, its parse, and the grade that counts in the mean."""
+    verdict = judge.parse_verdict(text)
+    scores = {
+        **record.scores,
+        "judge_output": text,
+        "judge_score": verdict.score,
+        "judge_error": verdict.error,
+        "judge_unparseable": float(verdict.score is None),
+        "judge_cut_off": float(verdict.cut_off),
+        "rule_adherence": float(verdict.grade),
+    }
+    return replace(record, scores=scores)
+
+
 def judged_outcome(name: str, outcome: TaskOutcome, replies: JudgeReplies | None) -> TaskOutcome:
-    """Add `rule_adherence` (mean judge score over the parseable verdicts) and `judge_unparseable`
-    (how many verdicts could not be parsed); without a judge, `rule_adherence` is None with a note."""
+    """Add `rule_adherence` (mean judge grade over every document, an unparseable verdict graded
+    1, the lowest, as Zero-shot Benchmarking does), `judge_unparseable` (how many verdicts could not
+    be parsed, with the reasons) and `judge_cut_off` (how many of those end inside their JSON
+    object); without a judge, `rule_adherence` is None with a note.
+
+    Per document: `judge_score` is the parsed score or None, `judge_unparseable` 1.0 marks a
+    verdict graded 1 for want of a parse, and `rule_adherence` is the grade in the mean."""
     total = len(outcome.samples)
     if replies is None:
         note = "not computed: no judge model; rerun with --judge-model MODEL"
@@ -199,30 +216,10 @@ def judged_outcome(name: str, outcome: TaskOutcome, replies: JudgeReplies | None
             name, "rule_adherence", None, None, total, _judge_signature("rule_adherence", None), note
         )
         return replace(outcome, metrics=[*outcome.metrics, metric])
-    samples = []
-    for record in outcome.samples:
-        text = replies.texts[record.doc_id]
-        verdict = judge.parse_verdict(text)
-        scores = {
-            **record.scores,
-            "judge_output": text,
-            "judge_score": verdict.score,
-            "judge_error": verdict.error,
-        }
-        if verdict.score is not None:
-            scores["rule_adherence"] = float(verdict.score)
-        samples.append(replace(record, scores=scores))
-    parsed = [float(s.scores["rule_adherence"]) for s in samples if "rule_adherence" in s.scores]
+    samples = [_judged_record(record, replies.texts[record.doc_id]) for record in outcome.samples]
+    mean, stderr = mean_stderr([s.scores["rule_adherence"] for s in samples]) if samples else (None, None)
     errors = [s.scores["judge_error"] for s in samples if s.scores["judge_error"]]
-    mean = sum(parsed) / len(parsed) if parsed else None
-    stderr = None
-    if mean is not None and len(parsed) > 1:
-        stderr = math.sqrt(sum((v - mean) ** 2 for v in parsed) / (len(parsed) - 1) / len(parsed))
-    adherence_note = (
-        f"mean over {len(parsed)} parsed verdicts; {len(errors)} of {total} unparseable, excluded"
-    )
-    if not parsed:
-        adherence_note = f"not computed: none of the {total} verdicts could be parsed"
+    cut_off = sum(int(s.scores["judge_cut_off"]) for s in samples)
     reasons = sorted({e: errors.count(e) for e in errors}.items(), key=lambda kv: -kv[1])
     metrics = [
         *outcome.metrics,
@@ -231,9 +228,9 @@ def judged_outcome(name: str, outcome: TaskOutcome, replies: JudgeReplies | None
             "rule_adherence",
             mean,
             stderr,
-            len(parsed),
-            _judge_signature("rule_adherence", replies) + "|mean-over-parsed|unparseable-excluded",
-            adherence_note,
+            total,
+            _judge_signature("rule_adherence", replies) + f"|mean|unparseable-as-{judge.LOWEST}",
+            f"mean over {total} verdicts; {len(errors)} unparseable, graded {judge.LOWEST} (the lowest)",
         ),
         MetricResult(
             name,
@@ -243,6 +240,16 @@ def judged_outcome(name: str, outcome: TaskOutcome, replies: JudgeReplies | None
             total,
             _judge_signature("judge_unparseable", replies) + "|count",
             "; ".join(f"{reason} ({count})" for reason, count in reasons),
+        ),
+        MetricResult(
+            name,
+            "judge_cut_off",
+            float(cut_off),
+            None,
+            total,
+            _judge_signature("judge_cut_off", replies) + "|count",
+            f"{cut_off} of {total} verdicts end inside their JSON object (generation budget spent, or the"
+            f" judge stopped); graded {judge.LOWEST}",
         ),
     ]
     return replace(outcome, metrics=metrics, samples=samples)
@@ -259,6 +266,7 @@ class Ifmt:
 
     name = "ifmt"
     data_set = "ifmt"
+    sources = (IFMT,)
     discovered = False
     splits: tuple[str, ...] = ()
     judge_prompt_version = judge.JUDGE_PROMPT_VERSION

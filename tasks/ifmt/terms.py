@@ -28,6 +28,8 @@ from core.errors import HarnessError
 from core.hashing import content_hash
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from tasks.base import GroupRule, TaskInfo, TaskOptions
+from tasks.choice import check_engine
+from tasks.ifmt.source import TERMINOLOGY_EN_DE
 from tasks.ifmt.term_usage import MATCH_RULE, corpus_rate, term_used
 
 VERSION = "ifmt-terms-prompt-v1"
@@ -158,12 +160,6 @@ def describe() -> dict[str, Any]:
     }
 
 
-def _check_engine(name: str, metric: str, output: dict[str, Any], value: float) -> None:
-    engine = float(output["results"][name][f"{metric},none"])
-    if abs(engine - value) > 1e-9:
-        raise HarnessError(f"{name} {metric}: lm-eval aggregated {engine}, harness {value}")
-
-
 def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
     """Per sentence: output, reference, chrF++, each term and whether it was used; corpus chrF++ and
     term usage with bootstrap stderr, each equal to lm-eval's aggregate."""
@@ -196,14 +192,14 @@ def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
         )
     chrf_score = corpus_score("chrf++", hyps, refs, TARGET_LANG)
     assert chrf_score.value is not None
-    _check_engine(name, "chrf++", output, chrf_score.value)
+    check_engine(name, "chrf++", output, chrf_score.value)
     rate = corpus_rate(
         [r.scores["terms_used"] for r in samples],
         [r.scores["terms_total"] for r in samples],
         BOOTSTRAP_RESAMPLES,
         BOOTSTRAP_SEED,
     )
-    _check_engine(name, "term_usage", output, rate.value)
+    check_engine(name, "term_usage", output, rate.value)
     term_set = TERM_SETS[term_set_of(name)].rsplit("/", 1)[-1]
     metrics = [
         MetricResult(
@@ -228,6 +224,7 @@ class IfmtTerms:
 
     name = "ifmt_terms"
     data_set = "terminology_en_de"
+    sources = (TERMINOLOGY_EN_DE,)
     discovered = False
     splits: tuple[str, ...] = ()
 

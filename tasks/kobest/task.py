@@ -3,7 +3,10 @@
 `kobest_boolq`, `kobest_copa`, `kobest_hellaswag`, `kobest_sentineg` and `kobest_wic` (group
 `kobest`) with lm-eval's kobest prompts, choices and targets (its `kobest/*.yaml` and `utils.py`,
 copied here as our own functions). Scored on `test`; few-shot examples from `train`, lm-eval's
-training split (its configs name no few-shot split). Metrics: accuracy and macro-F1.
+training split (its configs name no few-shot split). Metrics: accuracy and macro-F1, and for
+hellaswag also `acc_norm` (loglikelihood per character of the choice), as lm-eval's YAMLs list them.
+The group `kobest` is the mean weighted by each task's number of documents (lm-eval's
+`_kobest.yaml`, `weight_by_size: true`).
 """
 
 import inspect
@@ -17,6 +20,7 @@ from core.hashing import content_hash
 from core.records import TaskMeta, TaskOutcome
 from tasks.base import GroupRule, TaskInfo, TaskOptions
 from tasks.choice import collect_choice, read_jsonl
+from tasks.kobest.source import SOURCES
 
 VERSION = "kobest-prompt-v1"
 SPLITS = ("train", "validation", "test")
@@ -119,10 +123,13 @@ PROMPTS: dict[str, dict[str, Any]] = {
     },
 }
 
-METRICS: list[dict[str, Any]] = [
-    {"metric": "acc", "aggregation": "mean", "higher_is_better": True},
-    {"metric": "f1", "aggregation": macro_f1_score, "average": "macro", "higher_is_better": True},
-]
+ACC = {"metric": "acc", "aggregation": "mean", "higher_is_better": True}
+ACC_NORM = {"metric": "acc_norm", "aggregation": "mean", "higher_is_better": True}
+F1 = {"metric": "f1", "aggregation": macro_f1_score, "average": "macro", "higher_is_better": True}
+METRICS: dict[str, list[dict[str, Any]]] = {
+    task: [ACC, ACC_NORM, F1] if task == "hellaswag" else [ACC, F1] for task in FIELDS
+}
+"""Each task's lm-eval `metric_list`: `acc` and macro `f1`, and `acc_norm` for hellaswag alone."""
 
 
 def row_checker(task: str) -> Callable[[dict[str, Any]], str | None]:
@@ -171,6 +178,7 @@ PROTOCOL = "lm-eval kobest: 0-shot prompts and choices of lm-eval's kobest tasks
 class Kobest:
     name = "kobest"
     data_set = "kobest"
+    sources = SOURCES
     discovered = False
     splits: tuple[str, ...] = ()
     version = VERSION
@@ -188,7 +196,7 @@ class Kobest:
         return task
 
     def group_rule(self, group: str) -> GroupRule:
-        return "macro"
+        return "size_weighted"  # lm-eval's _kobest.yaml: acc, acc_norm and f1 with weight_by_size
 
     def meta(self, name: str) -> TaskMeta:
         return TaskMeta(self.name, "kor_Hang", "acc", "acc", PROTOCOL)
@@ -225,9 +233,10 @@ class Kobest:
             "test_split": TEST_SPLIT,
             "output_type": "multiple_choice",
             **{key: list(v) if isinstance(v, list) else v for key, v in PROMPTS[task].items()},
-            "metric_list": [dict(m) for m in METRICS],
+            "metric_list": [dict(m) for m in METRICS[task]],
             "metadata": {"version": 1.0},
         }
 
     def collect(self, name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
-        return collect_choice(name, output, info, with_f1=True)
+        task = self.task(name)
+        return collect_choice(name, output, info, f1="macro", acc_norm=ACC_NORM in METRICS[task])

@@ -4,18 +4,22 @@
   the whole sentence pair as each choice (`premise, right? Yes, hypothesis`); accuracy. The
   split is `test` by default (`--split validation` for lm-eval's own choice).
 - `afrixnli_<lang>` for every language folder present under `afrixnli/`: lm-eval's AfriXNLI
-  `direct/prompt_1` instruction with the labels `entailment`, `neutral`, `contradiction`.
+  `direct/prompt_1` instruction with the labels `entailment`, `neutral`, `contradiction`;
+  accuracy and F1 as lm-eval's `afrixnli_yaml` lists them: scikit-learn's `f1_score(average=
+  "weighted")` over the (gold, prediction) pairs (`lm_eval.utils.weighted_f1_score`), each label's
+  F1 weighted by its number of gold documents.
 """
 
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from core.errors import HarnessError
 from core.hashing import content_hash
 from core.records import TaskMeta, TaskOutcome
 from tasks.base import GroupRule, TaskInfo, TaskOptions
 from tasks.choice import collect_choice, read_jsonl
+from tasks.xnli.source import AFRIXNLI, XNLI
 
 SPLITS = ("validation", "test")
 LABELS = (0, 1, 2)  # entailment, neutral, contradiction
@@ -48,6 +52,23 @@ AFRIXNLI_PROMPT = (
     "Premise: {{premise}}\nHypothesis: {{hypothesis}}\n\nIs it entailment, contradiction, or neutral?"
 )
 AFRIXNLI_CHOICES = ["entailment", "neutral", "contradiction"]
+
+
+def weighted_f1_score(items: list[tuple[int, int]]) -> float:
+    """lm-eval's aggregation of the per-document (gold, prediction) pairs (`lm_eval.utils`)."""
+    from sklearn.metrics import f1_score
+
+    golds, preds = zip(*items, strict=True)
+    return float(f1_score(golds, preds, average="weighted"))
+
+
+ACC = {"metric": "acc", "aggregation": "mean", "higher_is_better": True}
+WEIGHTED_F1 = {
+    "metric": "f1",
+    "aggregation": weighted_f1_score,
+    "average": "weighted",
+    "higher_is_better": True,
+}
 
 
 def check_row(row: dict[str, Any]) -> str | None:
@@ -135,6 +156,8 @@ class _Nli:
     codes: dict[str, str]
     """The data's language names -> FLORES-200 codes."""
     protocol: str
+    f1: Literal["weighted"] | None = None
+    """lm-eval's F1 average for the family's tasks; None: no F1."""
 
     def languages(self, root: Path | None) -> list[str]:
         raise NotImplementedError
@@ -146,7 +169,8 @@ class _Nli:
         return name.removeprefix(self.name + "_") in self.languages(root)
 
     def group_rule(self, group: str) -> GroupRule:
-        return "macro"  # lm-eval's xnli and afrixnli groups: the unweighted mean over languages
+        # lm-eval's _xnli.yaml and afrixnli.yaml: acc with weight_by_size (languages are equal in size)
+        return "size_weighted"
 
     def meta(self, name: str) -> TaskMeta:
         lang = self.lang(name)
@@ -188,17 +212,18 @@ class _Nli:
             "output_type": "multiple_choice",
             "doc_to_target": "label",
             **self.prompt(lang),
-            "metric_list": [{"metric": "acc", "aggregation": "mean", "higher_is_better": True}],
+            "metric_list": [dict(ACC), *([dict(WEIGHTED_F1)] if self.f1 == "weighted" else [])],
             "metadata": {"version": 1.0},
         }
 
     def collect(self, name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
-        return collect_choice(name, output, info)
+        return collect_choice(name, output, info, f1=self.f1)
 
 
 class Xnli(_Nli):
     name = "xnli"
     data_set = "xnli"
+    sources = (XNLI,)
     discovered = False
     version = XNLI_VERSION
     codes = ISO_639_1
@@ -214,9 +239,11 @@ class Xnli(_Nli):
 class AfriXnli(_Nli):
     name = "afrixnli"
     data_set = "afrixnli"
+    sources = (AFRIXNLI,)
     discovered = True
     version = AFRIXNLI_VERSION
     codes = ISO_639_3
+    f1 = "weighted"
     protocol = "lm-eval afrixnli (IrokoBench) native-language prompt, 0-shot, loglikelihood over the labels"
 
     def languages(self, root: Path | None) -> list[str]:

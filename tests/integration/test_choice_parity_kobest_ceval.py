@@ -1,5 +1,6 @@
-"""Per-sample loglikelihoods, accuracy and KoBEST's macro-F1 of our KoBEST and C-Eval tasks equal
-lm-eval's own built-in tasks pointed at the same local rows (tiny model, one process, one model)."""
+"""Per-sample loglikelihoods, accuracy, KoBEST's macro-F1 and hellaswag's acc_norm of our KoBEST and
+C-Eval tasks equal lm-eval's own built-in tasks pointed at the same local rows (tiny model, one
+process, one model)."""
 
 from pathlib import Path
 
@@ -86,6 +87,17 @@ def test_kobest_and_ceval_loglikelihoods_equal_lm_eval(tiny_model: Path) -> None
         assert [int(r.scores["gold"]) for r in outcome.samples] == [
             s["f1"][0] for s in sorted(output["samples"][name], key=lambda s: s["doc_id"])
         ]
+    # hellaswag's acc_norm: ours from the stored loglikelihoods and choice lengths, lm-eval's built-in task's.
+    name = "kobest_hellaswag"
+    fam = Kobest()
+    outcome = fam.collect(name, output, fam.task_info(name, kobest_root, TaskOptions()))
+    acc_norm = next(m for m in outcome.metrics if m.metric == "acc_norm")
+    assert acc_norm.value == pytest.approx(output["results"][f"lm_eval_{name}"]["acc_norm,none"], abs=1e-12)
+    theirs_norm = {s["doc_hash"]: s["acc_norm"] for s in output["samples"][f"lm_eval_{name}"]}
+    assert {r.doc_hash: r.scores["acc_norm"] for r in outcome.samples} == theirs_norm
+    assert [m.metric for m in outcome.metrics] == ["acc", "acc_norm", "f1"]
+    # The tiny model's choices must not make acc_norm trivially equal to acc on every document.
+    assert any(r.scores["pred"] != r.scores["pred_norm"] for r in outcome.samples)
     name = f"ceval_{SUBJECT}"
     outcome = Ceval().collect(name, output, Ceval().task_info(name, ceval_root, TaskOptions()))
     assert [m.metric for m in outcome.metrics] == ["acc"]

@@ -4,6 +4,7 @@ tiny model as its own judge (real generation, real parsing), and the terminology
 import json
 import os
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -57,13 +58,24 @@ def _samples(task: str) -> list[dict[str, Any]]:
     ]
 
 
+def _judge_checkpoint(tiny_model: Path, folder: Path, context: int) -> Path:
+    """The tiny model with a longer context window: the judge prompt (instruction, rules, up to 512
+    tokens of translation) does not fit in the tiny model's 1024 tokens with the tiny tokenizer."""
+    shutil.copytree(tiny_model, folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["max_position_embeddings"] = context
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder
+
+
 def test_ifmt_judged_by_the_tiny_model(tiny_model: Path, tmp_path: Path) -> None:
     data = _ifmt_data(tmp_path / "data")
+    judge_model = _judge_checkpoint(tiny_model, tmp_path / "tiny-judge", context=2048)
     args = ["--model", str(tiny_model), "--tasks", "ifmt_en-zh", "--data-dir", str(data), "--limit", "3"]
-    result = run_harness("eval", *args, "--judge-model", str(tiny_model), "--json")
+    result = run_harness("eval", *args, "--judge-model", str(judge_model), "--json")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = {r["metric"]: r for r in json.loads(result.stdout)["results"]}
-    assert set(rows) == {"chrf++", "rule_adherence", "judge_unparseable"}
+    assert set(rows) == {"chrf++", "rule_adherence", "judge_unparseable", "judge_cut_off"}
     samples = _samples("ifmt_en-zh")
     assert [s["doc_id"] for s in samples] == [0, 1, 2]
     # The model saw the data's instruction; the fallback prompt is built from source and rules.
@@ -74,23 +86,26 @@ def test_ifmt_judged_by_the_tiny_model(tiny_model: Path, tmp_path: Path) -> None
     )
     assert [s["target"] for s in samples] == [r["reference"] for r in IFMT_ROWS[:3]]
     assert samples[0]["scores"]["rules"] == ['Keep the brand name "Acme".', "Write numbers as digits."]
-    # Every sample carries the judge's own text and what the strict parser made of it.
+    # Every sample carries the judge's own text, what the strict parser made of it, and the grade
+    # that counts: the parsed score, or 1 (the lowest) for a verdict that could not be parsed.
     for s in samples:
-        assert isinstance(s["scores"]["judge_output"], str)
-        parsed = s["scores"]["judge_score"] is not None
-        assert parsed == (s["scores"]["judge_error"] == "") == ("rule_adherence" in s["scores"])
-    scores = [s["scores"]["judge_score"] for s in samples if s["scores"]["judge_score"] is not None]
+        scores = s["scores"]
+        assert isinstance(scores["judge_output"], str)
+        parsed = scores["judge_score"] is not None
+        assert parsed == (scores["judge_error"] == "") == (scores["judge_unparseable"] == 0.0)
+        assert scores["rule_adherence"] == (scores["judge_score"] if parsed else 1.0)
+    grades = [s["scores"]["rule_adherence"] for s in samples]
     unparseable = rows["judge_unparseable"]
-    assert unparseable["n"] == 3 and unparseable["value"] == 3 - len(scores)
+    assert unparseable["n"] == 3 and unparseable["value"] == sum(
+        s["scores"]["judge_unparseable"] for s in samples
+    )
+    assert rows["judge_cut_off"]["value"] == sum(s["scores"]["judge_cut_off"] for s in samples)
     adherence = rows["rule_adherence"]
-    assert adherence["n"] == len(scores)
-    if scores:
-        assert adherence["value"] == sum(scores) / len(scores)
-    else:
-        assert adherence["value"] is None and "not computed" in adherence["note"]
+    assert adherence["n"] == 3 and adherence["value"] == sum(grades) / 3
     assert (
-        "prompt:ifmt-judge-v1" in adherence["signature"]
-        and f"judge:{tiny_model.name}" in adherence["signature"]
+        "prompt:ifmt-judge-v2" in adherence["signature"]
+        and f"judge:{judge_model.name}" in adherence["signature"]
+        and "unparseable-as-1" in adherence["signature"]
     )
     # chrF++ against the reference, as sacrebleu computes it on the stored outputs.
     corpus = CHRF(word_order=2).corpus_score([s["output"] for s in samples], [[s["target"] for s in samples]])
@@ -98,9 +113,9 @@ def test_ifmt_judged_by_the_tiny_model(tiny_model: Path, tmp_path: Path) -> None
     with _db() as conn:
         status, fingerprint = conn.execute("select status, fingerprint from runs").fetchone()
     judge = json.loads(fingerprint)["judge"]
-    assert status == "complete" and judge["model"] == str(tiny_model)
-    assert judge["resolved"]["pretrained"] == str(tiny_model)
-    assert judge["prompt_versions"] == {"ifmt_en-zh": "ifmt-judge-v1"}
+    assert status == "complete" and judge["model"] == str(judge_model)
+    assert judge["resolved"]["pretrained"] == str(judge_model)
+    assert judge["prompt_versions"] == {"ifmt_en-zh": "ifmt-judge-v2"}
 
 
 def test_ifmt_without_a_judge_warns_and_reports_none(tiny_model: Path, tmp_path: Path) -> None:

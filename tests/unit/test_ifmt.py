@@ -204,10 +204,12 @@ def test_terms_collect_against_sacrebleu() -> None:
         ('```\n{"feedback": "x", "result": 2}\n```', 2),
         ('{"feedback": "braces { inside } text", "result": " 4 "}', 4),
         ('{"feedback": "规则都遵守了", "result": "6"}', 6),
+        ('{"result": 4.0}', 4),  # zsb's int(4.0)
     ],
 )
 def test_parseable_verdicts(reply: str, score: int) -> None:
-    assert judge.parse_verdict(reply) == judge.Verdict(score, "")
+    verdict = judge.parse_verdict(reply)
+    assert verdict == judge.Verdict(score, "") and verdict.grade == score
 
 
 @pytest.mark.parametrize(
@@ -217,13 +219,14 @@ def test_parseable_verdicts(reply: str, score: int) -> None:
         ("The translation deserves a 5.", "not a JSON object"),
         ('Verdict: {"result": "5"}', "not a JSON object"),
         ('{"feedback": "good", "result": "5"} I hope this helps.', "text after the JSON object"),
-        ('{"feedback": "good", "result": "5"', "invalid JSON"),
+        ('{"feedback": "good", "result": "5"', "cut off"),
+        ('{"feedback": "good", "result": "5",}', "invalid JSON"),
         ('{"feedback": "no score"}', "no 'result' field"),
         ('["result", 5]', "not a JSON object"),
         ('{"result": "7"}', "outside 1-6"),
         ('{"result": 0}', "outside 1-6"),
         ('{"result": "4.5"}', "not a whole number"),
-        ('{"result": 4.0}', "not a whole number"),
+        ('{"result": 4.5}', "not a whole number"),
         ('{"result": true}', "not a whole number"),
         ('{"result": "five"}', "not a whole number"),
         ('{"result": "²"}', "not a whole number"),
@@ -233,10 +236,33 @@ def test_parseable_verdicts(reply: str, score: int) -> None:
 def test_unparseable_verdicts(reply: str, reason: str) -> None:
     verdict = judge.parse_verdict(reply)
     assert verdict.score is None and reason in verdict.error
+    assert verdict.grade == 1  # zsb: any reply it cannot parse scores the lowest grade
+    assert verdict.cut_off == (reason == "cut off")
+
+
+# Zero-shot Benchmarking's rule (`parse_da_prompt_output`): json.loads, int(result), else 1. The table
+# gives what a hand reading of each reply expects: (score or None, grade in the mean, cut off).
+VERDICT_TABLE = [
+    ('{"feedback": "Both rules kept.", "result": "6"}', 6, 6, False),  # valid JSON
+    ('```json\n{"feedback": "One rule broken.", "result": 4}\n```', 4, 4, False),  # JSON in a code fence
+    ("The translation follows the rules; I give it 5.", None, 1, False),  # prose with a number
+    ('{"feedback": "The rules are kept."}', None, 1, False),  # no score
+    ('{"feedback": "Perfect.", "result": 10}', None, 1, False),  # out of 1-6
+    ('{"feedback": "The brand name is kept, but the numbers are', None, 1, True),  # cut off
+    ('```json\n{"feedback": "The brand name is kept", "res', None, 1, True),  # cut off in a fence
+]
+
+
+@pytest.mark.parametrize(("reply", "score", "grade", "cut_off"), VERDICT_TABLE)
+def test_verdict_table(reply: str, score: int | None, grade: int, cut_off: bool) -> None:
+    verdict = judge.parse_verdict(reply)
+    assert (verdict.score, verdict.grade, verdict.cut_off) == (score, grade, cut_off)
+    assert (verdict.error == "") == (score is not None)
 
 
 def test_judge_prompt_is_versioned_and_holds_both_texts() -> None:
-    assert judge.JUDGE_PROMPT_VERSION == "ifmt-judge-v1"
+    assert judge.JUDGE_PROMPT_VERSION == "ifmt-judge-v2"
+    assert judge.JUDGE_MAX_GEN_TOKS >= 2048 and judge.JUDGE_UNTIL == ()  # end-of-text or the cap
     text = judge.render("Rule: keep $HOME as is. {braces}", "译文 $HOME")
     assert "Rule: keep $HOME as is. {braces}" in text and "译文 $HOME" in text
     assert text.rstrip().endswith('"result": <a whole number, 1-6>}')
@@ -308,26 +334,46 @@ def _outcome(outputs: list[str]) -> TaskOutcome:
     return TaskOutcome(ifmt.TASK, ifmt.VERSION, "hash", [], samples)
 
 
-def test_adherence_is_the_mean_over_parsed_verdicts() -> None:
-    outcome = _outcome(["a", "b", "c"])
+def test_an_unparseable_verdict_counts_as_the_lowest_grade() -> None:
+    outcome = _outcome(["a", "b", "c", "d"])
     family = ifmt.Ifmt()
     assert isinstance(family, JudgedFamily)
     requests = family.judge_requests(ifmt.TASK, outcome)
-    assert [r.doc_id for r in requests] == [0, 1, 2]
+    assert [r.doc_id for r in requests] == [0, 1, 2, 3]
+    assert [r.max_gen_toks for r in requests] == [judge.JUDGE_MAX_GEN_TOKS] * 4
     assert "Translate 1" in requests[1].prompt and "<TRANSLATION>\nb\n</TRANSLATION>" in requests[1].prompt
-    texts = {0: '{"feedback": "ok", "result": "5"}', 1: "I cannot judge this.", 2: '{"result": 3}'}
+    texts = {
+        0: '{"feedback": "ok", "result": "5"}',
+        1: "I cannot judge this.",
+        2: '{"result": 3}',
+        3: '{"feedback": "The first rule is kept but the sec',
+    }
     judged = family.apply_judgements(ifmt.TASK, outcome, JudgeReplies("judge(local)", True, texts))
     metrics = {m.metric: m for m in judged.metrics}
-    adherence, unparseable = metrics["rule_adherence"], metrics["judge_unparseable"]
-    # Hand computed: scores 5 and 3 -> mean 4, sample sd sqrt(2), standard error sqrt(2)/sqrt(2) = 1.
-    assert (adherence.value, adherence.n, adherence.stderr) == (4.0, 2, pytest.approx(1.0))
-    assert (unparseable.value, unparseable.n) == (1.0, 3)
-    assert "judge:judge(local)" in adherence.signature and "prompt:ifmt-judge-v1" in adherence.signature
-    assert "chat_template:yes" in adherence.signature and "unparseable-excluded" in adherence.signature
-    assert unparseable.note == "reply is not a JSON object (1)"
-    assert [s.scores["judge_output"] for s in judged.samples] == [texts[0], texts[1], texts[2]]
-    assert [s.scores["judge_score"] for s in judged.samples] == [5, None, 3]
-    assert "rule_adherence" not in judged.samples[1].scores
+    adherence, unparseable, cut_off = (
+        metrics["rule_adherence"],
+        metrics["judge_unparseable"],
+        metrics["judge_cut_off"],
+    )
+    # Hand computed: grades 5, 1, 3, 1 -> mean 2.5; deviations 2.5, -1.5, 0.5, -1.5, squares sum 11,
+    # sample variance 11/3, standard error sqrt(11/3 / 4).
+    assert (adherence.value, adherence.n) == (2.5, 4)
+    assert adherence.stderr == pytest.approx((11 / 3 / 4) ** 0.5)
+    assert (unparseable.value, unparseable.n, cut_off.value, cut_off.n) == (2.0, 4, 1.0, 4)
+    assert "judge:judge(local)" in adherence.signature and "prompt:ifmt-judge-v2" in adherence.signature
+    assert "chat_template:yes" in adherence.signature and "unparseable-as-1" in adherence.signature
+    assert "max_gen_toks:2048" in adherence.signature
+    assert "2 unparseable, graded 1" in adherence.note
+    assert (
+        unparseable.note
+        == "reply is not a JSON object (1); cut off: the reply ends inside its JSON object (1)"
+    )
+    scores = [s.scores for s in judged.samples]
+    assert [s["judge_output"] for s in scores] == [texts[0], texts[1], texts[2], texts[3]]
+    assert [s["judge_score"] for s in scores] == [5, None, 3, None]
+    assert [s["rule_adherence"] for s in scores] == [5.0, 1.0, 3.0, 1.0]
+    assert [s["judge_unparseable"] for s in scores] == [0.0, 1.0, 0.0, 1.0]
+    assert [s["judge_cut_off"] for s in scores] == [0.0, 0.0, 0.0, 1.0]
 
 
 def test_without_a_judge_adherence_is_not_computed() -> None:
@@ -343,9 +389,15 @@ class FakeTokenizer:
 
 
 class FakeLM:
-    def __init__(self, chat_template: str | None = None) -> None:
+    """A backend whose tokens are characters, with a context window of `max_length` of them."""
+
+    def __init__(self, chat_template: str | None = None, max_length: int = 4096) -> None:
         self.tokenizer = FakeTokenizer(chat_template)
         self.requests: list[Any] = []
+        self.max_length = max_length
+
+    def tok_encode(self, text: str) -> list[int]:
+        return [ord(c) for c in text]
 
     def apply_chat_template(self, chat: list[dict[str, str]]) -> str:
         return f"<user>{chat[0]['content']}</user><assistant>"
@@ -382,6 +434,21 @@ def test_judge_loads_once_lazily_and_uses_the_chat_template() -> None:
     assert reused.generate("t", requests).texts == {7: "reply to rate this"} and len(loaded) == 1
 
 
+def test_judge_budget_fits_the_context_window() -> None:
+    from harness.judge import Judge
+    from harness.models import ModelSpec
+
+    spec = ModelSpec("judge", "local", "/judge", "/judge")
+    # 100-token window, 9-token prompt, one token kept for a BOS: room for 90 new tokens.
+    lm = FakeLM(max_length=100)
+    Judge(spec, lambda s: lm).generate(
+        "t", [JudgeRequest(0, "rate this", 2048, ()), JudgeRequest(1, "rate", 50, ())]
+    )
+    assert [r.arguments[1]["max_gen_toks"] for r in lm.requests] == [90, 50]
+    with pytest.raises(HarnessError, match="prompt of document 3 does not fit its context window of 100"):
+        Judge(spec, lambda s: FakeLM(max_length=100)).generate("t", [JudgeRequest(3, "x" * 99, 2048, ())])
+
+
 # Registry and task metadata.
 
 
@@ -398,16 +465,14 @@ def test_registry_names_and_groups() -> None:
 
 
 def test_task_meta() -> None:
-    from db.languages import task_meta
+    from tasks.registry import family
 
-    assert task_meta("ifmt_en-zh") == ("ifmt", "zho_Hans")
-    assert task_meta("ifmt_terms_en-de_iate") == ("ifmt_terms", "deu_Latn")
-
-
-def test_gate_compares_chrfpp_by_default() -> None:
-    from harness.gate import primary_metric
-
-    assert primary_metric("ifmt_en-zh") == primary_metric("ifmt_terms_en-de_wikt") == "chrf++"
+    ifmt = family("ifmt").meta("ifmt_en-zh")
+    terms = family("ifmt_terms").meta("ifmt_terms_en-de_iate")
+    assert (ifmt.family, ifmt.language, ifmt.primary_metric) == ("ifmt", "zho_Hans", "chrf++")
+    # The terminology tasks exist to check the terms: their primary metric is the term-usage rate.
+    assert (terms.family, terms.language, terms.primary_metric) == ("ifmt_terms", "deu_Latn", "term_usage")
+    assert terms.sample_metric == "terms_used/terms_total"
 
 
 def test_task_hash_covers_the_judge_prompt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -420,7 +485,7 @@ def test_task_hash_covers_the_judge_prompt(tmp_path: Path, monkeypatch: pytest.M
     after = family.task_info(ifmt.TASK, tmp_path, TaskOptions())
     assert before.task_hash != after.task_hash and len(before.task_hash) == 64
     assert before.data_files == {"default/train.jsonl": after.data_files["default/train.jsonl"]}
-    assert "ifmt-judge-v1" in before.prompt_template
+    assert "ifmt-judge-v2" in before.prompt_template
 
 
 def test_a_judge_that_cannot_load_is_a_clear_error() -> None:

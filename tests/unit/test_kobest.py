@@ -45,6 +45,13 @@ def test_lm_eval_group_has_the_same_tasks() -> None:
 
     group = load_yaml(Path(lm_eval.__file__).parent / "tasks" / "kobest" / "_kobest.yaml")
     assert group["task"] == Kobest().groups(None)["kobest"]
+    # Every metric of the group is a size-weighted mean in lm-eval, the rule Kobest declares.
+    assert [(m["metric"], m["aggregation"], m["weight_by_size"]) for m in group["aggregate_metric_list"]] == [
+        ("acc", "mean", True),
+        ("acc_norm", "mean", True),
+        ("f1", "mean", True),
+    ]
+    assert Kobest().group_rule("kobest") == "size_weighted"
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -60,8 +67,11 @@ def test_prompt_choices_and_targets_are_lm_evals(task: str) -> None:
     for key in ("training_split", "validation_split", "test_split", "output_type"):
         assert ours[key] == theirs[key], key
     assert "fewshot_split" not in ours and "fewshot_split" not in theirs  # few-shot from train
-    assert [m["metric"] for m in ours["metric_list"]] == ["acc", "f1"]
-    assert ours["metric_list"][1]["average"] == "macro"
+    assert [m["metric"] for m in ours["metric_list"]] == [m["metric"] for m in theirs["metric_list"]]
+    assert [m["metric"] for m in ours["metric_list"]][-1] == "f1" and ours["metric_list"][-1][
+        "average"
+    ] == "macro"
+    assert ("acc_norm" in [m["metric"] for m in ours["metric_list"]]) == (task == "hellaswag")
 
     rows = load_kobest(str(SHARED_DATA / "kobest"), task)["test"].select(range(50))
     if "process_docs" in ours:
@@ -77,7 +87,7 @@ def test_prompt_choices_and_targets_are_lm_evals(task: str) -> None:
 
     items = [(random.Random(i).randint(0, 1), random.Random(i + 7).randint(0, 1)) for i in range(40)]
     their_f1 = next(m for m in theirs["metric_list"] if m["metric"] == "f1")["aggregation"]
-    assert ours["metric_list"][1]["aggregation"](items) == their_f1(items)
+    assert ours["metric_list"][-1]["aggregation"](items) == their_f1(items)
     assert isinstance(rows, datasets.Dataset)
 
 
@@ -144,11 +154,17 @@ def test_task_hash_follows_the_data_and_the_prompt(tmp_path: Path) -> None:
 
 
 def test_data_source_entry() -> None:
-    from harness.data import SOURCES, resolve
+    from harness.data import resolve
+    from tasks.kobest.task import Kobest
 
-    source = SOURCES["kobest"]
-    assert source.hf_dataset == "skt/kobest_v1" and source.hf_configs == TASKS
-    assert "train" in source.hf_splits  # few-shot examples come from train
+    [source] = Kobest().sources
+    [download] = source.downloads
+    assert (download.kind, download.repo) == ("hf", "skt/kobest_v1")
+    # Every task's three splits (few-shot examples come from train), each pinned by its SHA-256.
+    assert set(source.layout.required) == {
+        f"{t}/{s}.jsonl" for t in TASKS for s in ("train", "validation", "test")
+    }
+    assert len(source.file_sha256) == 15
     assert resolve("kobest", need_shared_data()) == SHARED_DATA / "kobest"
 
 
@@ -199,10 +215,81 @@ def test_collect_checks_f1_against_lm_eval() -> None:
         "samples": {"kobest_copa": samples},
         "results": {"kobest_copa": {"acc,none": 2 / 3, "f1,none": f1}},
     }
-    outcome = collect_choice("kobest_copa", output, info, with_f1=True)
+    outcome = collect_choice("kobest_copa", output, info, f1="macro")
     assert [(m.metric, m.stderr is None) for m in outcome.metrics] == [("acc", False), ("f1", True)]
     assert outcome.metrics[1].value == f1 and outcome.samples[1].target == " b"
     output["results"]["kobest_copa"]["f1,none"] = f1 + 1e-6
     with pytest.raises(HarnessError, match="f1: lm-eval aggregated"):
-        collect_choice("kobest_copa", output, info, with_f1=True)
+        collect_choice("kobest_copa", output, info, f1="macro")
     assert [m.metric for m in collect_choice("kobest_copa", output, info).metrics] == ["acc"]
+
+
+# acc_norm, lm-eval's `process_results` for multiple choice: argmax of loglikelihood / len(choice),
+# the choice in characters without the target delimiter. Hand-made documents:
+# doc 0: choices "가" (1 character, 3 UTF-8 bytes) and "abc" (3, 3), loglikelihoods -1.0 and -2.4, gold 1.
+#   acc: argmax(-1.0, -2.4) = 0 -> 0.  acc_norm: -1.0/1 = -1.0 < -2.4/3 = -0.8 -> 1 -> 1.
+#   (Per byte, -1/3 > -0.8 would pick 0; with the delimiter, -1/2 = -0.5 > -2.4/4 = -0.6 would pick 0.)
+# doc 1: choices "x" and "yy", loglikelihoods -1.0 and -5.0, gold 0: acc 1, acc_norm (-1.0 > -2.5) 1.
+HELLASWAG_DOCS = [
+    (["가", "abc"], [-1.0, -2.4], 1, 0.0, 1.0),
+    (["x", "yy"], [-1.0, -5.0], 0, 1.0, 1.0),
+]
+
+
+def _hellaswag_output(acc_norm: float = 1.0) -> dict[str, Any]:
+    samples = [
+        {
+            "doc_id": i,
+            "doc_hash": f"h{i}",
+            "target": gold,
+            "arguments": [("문장: c", " " + choice) for choice in choices],
+            "resps": [[(ll, False)] for ll in lls],
+            "acc": acc,
+            "acc_norm": norm,
+        }
+        for i, (choices, lls, gold, acc, norm) in enumerate(HELLASWAG_DOCS)
+    ]
+    return {
+        "samples": {"kobest_hellaswag": samples},
+        "results": {"kobest_hellaswag": {"acc,none": 0.5, "acc_norm,none": acc_norm, "f1,none": 1 / 3}},
+    }
+
+
+def test_acc_norm_divides_by_characters_of_the_choice() -> None:
+    info = TaskInfo("kobest_hellaswag", "kobest", "v", "hash", {}, "")
+    outcome = collect_choice("kobest_hellaswag", _hellaswag_output(), info, f1="macro", acc_norm=True)
+    metrics = {m.metric: m for m in outcome.metrics}
+    assert [m.metric for m in outcome.metrics] == ["acc", "acc_norm", "f1"]
+    # acc: 0 and 1 -> 0.5, standard error sqrt(0.5 / 2) = 0.5; acc_norm: 1 and 1 -> 1.0, error 0.
+    assert (metrics["acc"].value, metrics["acc"].stderr) == (0.5, pytest.approx(0.5))
+    assert (metrics["acc_norm"].value, metrics["acc_norm"].stderr, metrics["acc_norm"].n) == (1.0, 0.0, 2)
+    # Golds 1, 0; predictions 0, 0: F1 of label 0 is 2/3, of label 1 is 0 -> macro 1/3.
+    assert metrics["f1"].value == pytest.approx(1 / 3)
+    first = outcome.samples[0].scores
+    assert (first["acc"], first["acc_norm"], first["pred"], first["pred_norm"]) == (0.0, 1.0, 0.0, 1.0)
+    assert first["choice_lengths"] == [1.0, 3.0]
+
+
+def test_acc_norm_must_equal_lm_evals() -> None:
+    info = TaskInfo("kobest_hellaswag", "kobest", "v", "hash", {}, "")
+    with pytest.raises(HarnessError, match="kobest_hellaswag acc_norm: lm-eval aggregated 0.5, harness 1.0"):
+        collect_choice("kobest_hellaswag", _hellaswag_output(acc_norm=0.5), info, acc_norm=True)
+    output = _hellaswag_output()
+    output["samples"]["kobest_hellaswag"][0]["acc_norm"] = 0.0  # what a per-byte division would give
+    with pytest.raises(HarnessError, match="document 0: lm-eval acc_norm 0.0 but harness 1.0"):
+        collect_choice("kobest_hellaswag", output, info, acc_norm=True)
+
+
+def test_hellaswag_alone_reports_acc_norm() -> None:
+    fam = Kobest()
+    configs = {t: fam.lm_eval_config(f"kobest_{t}", Path("/unused"), TaskOptions()) for t in TASKS}
+    assert [t for t, c in configs.items() if "acc_norm" in [m["metric"] for m in c["metric_list"]]] == [
+        "hellaswag"
+    ]
+    meta = fam.meta("kobest_hellaswag")
+    assert (meta.family, meta.language, meta.primary_metric, meta.sample_metric) == (
+        "kobest",
+        "kor_Hang",
+        "acc",
+        "acc",
+    )

@@ -69,3 +69,91 @@ def test_malformed_row_names_file_and_line(tmp_path: Path) -> None:
         load_nli(str(_rows(tmp_path, ["{premise"])), "en")
     with pytest.raises(HarnessError, match=r"validation\.jsonl:1: field 'hypothesis' missing"):
         load_nli(str(_rows(tmp_path, [json.dumps({"premise": "a", "label": 1})])), "en")
+
+
+# AfriXNLI F1: lm-eval's `afrixnli_yaml` aggregates (gold, prediction) pairs with
+# `lm_eval.utils.weighted_f1_score`, scikit-learn's f1_score(average="weighted").
+# Hand-computed confusion: golds 0 0 0 1 1 2, predictions 0 0 1 1 2 2.
+#   label 0: TP 2, FP 0, FN 1 -> F1 4/5, support 3
+#   label 1: TP 1, FP 1, FN 1 -> F1 1/2, support 2
+#   label 2: TP 1, FP 1, FN 0 -> F1 2/3, support 1
+#   weighted (4/5*3 + 1/2*2 + 2/3*1) / 6 = 61/90; macro (4/5 + 1/2 + 2/3) / 3 = 59/90.
+GOLDS, PREDS = [0, 0, 0, 1, 1, 2], [0, 0, 1, 1, 2, 2]
+
+
+def test_weighted_f1_on_a_hand_computed_confusion_matrix() -> None:
+    from lm_eval.utils import weighted_f1_score as lm_eval_weighted_f1
+
+    from tasks.choice import macro_f1, weighted_f1
+
+    assert weighted_f1(GOLDS, PREDS) == pytest.approx(61 / 90, abs=1e-12)
+    assert macro_f1(GOLDS, PREDS) == pytest.approx(59 / 90, abs=1e-12)
+    assert lm_eval_weighted_f1(list(zip(GOLDS, PREDS, strict=True))) == pytest.approx(61 / 90, abs=1e-12)
+    # A label only ever predicted weighs 0: golds 0 0, predictions 0 1 -> label 0 F1 2/3 with weight 2.
+    assert weighted_f1([0, 0], [0, 1]) == pytest.approx(2 / 3) and macro_f1([0, 0], [0, 1]) == pytest.approx(
+        1 / 3
+    )
+
+
+def test_afrixnli_reports_lm_evals_weighted_f1_and_xnli_none() -> None:
+    import lm_eval
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    theirs = load_yaml(
+        Path(lm_eval.__file__).parent / "tasks" / "afrixnli" / "direct" / "prompt_1" / "afrixnli_lin.yaml"
+    )
+    ours = AfriXnli().lm_eval_config("afrixnli_lin", Path("/unused"), TaskOptions())
+    assert sorted(m["metric"] for m in ours["metric_list"]) == sorted(
+        m["metric"] for m in theirs["metric_list"]
+    )
+    their_f1 = next(m for m in theirs["metric_list"] if m["metric"] == "f1")
+    our_f1 = next(m for m in ours["metric_list"] if m["metric"] == "f1")
+    assert our_f1["average"] == their_f1["average"] == "weighted"
+    items = list(zip(GOLDS, PREDS, strict=True))
+    assert our_f1["aggregation"](items) == their_f1["aggregation"](items)
+    assert [
+        m["metric"] for m in Xnli().lm_eval_config("xnli_en", Path("/unused"), TaskOptions())["metric_list"]
+    ] == ["acc"]
+
+
+def test_collect_checks_weighted_f1_against_lm_eval() -> None:
+    from tasks.base import TaskInfo
+
+    name = "afrixnli_lin"
+    choices = [" entailment", " neutral", " contradiction"]
+    samples = []
+    for i, (gold, pred) in enumerate(zip(GOLDS, PREDS, strict=True)):
+        lls = [-3.0, -3.0, -3.0]
+        lls[pred] = -1.0
+        samples.append(
+            {
+                "doc_id": i,
+                "doc_hash": f"h{i}",
+                "target": gold,
+                "arguments": [("prompt", c) for c in choices],
+                "resps": [[(ll, False)] for ll in lls],
+                "acc": float(gold == pred),
+            }
+        )
+    output = {"samples": {name: samples}, "results": {name: {"acc,none": 4 / 6, "f1,none": 61 / 90}}}
+    info = TaskInfo(name, "afrixnli", "v", "hash", {}, "")
+    outcome = AfriXnli().collect(name, output, info)
+    metrics = {m.metric: m for m in outcome.metrics}
+    assert (
+        metrics["f1"].value == pytest.approx(61 / 90)
+        and metrics["f1"].signature == "f1|weighted|loglikelihood-argmax"
+    )
+    output["results"][name]["f1,none"] = 59 / 90  # the macro average is not lm-eval's AfriXNLI F1
+    with pytest.raises(HarnessError, match="afrixnli_lin f1: lm-eval aggregated"):
+        AfriXnli().collect(name, output, info)
+
+
+def test_group_rules_follow_lm_evals_group_configs() -> None:
+    import lm_eval
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    tasks = Path(lm_eval.__file__).parent / "tasks"
+    for family, path in ((Xnli(), "xnli/_xnli.yaml"), (AfriXnli(), "afrixnli/direct/afrixnli.yaml")):
+        (aggregate,) = load_yaml(tasks / path)["aggregate_metric_list"]
+        assert (aggregate["metric"], aggregate["weight_by_size"]) == ("acc", True)
+        assert family.group_rule(family.name) == "size_weighted"
