@@ -1,172 +1,54 @@
-"""Where evaluation data lives: resolution order, checksums, and `harness data fetch`.
+"""Where evaluation data lives: resolution order, `harness data fetch` and `harness data list`.
 
-Order: `--data-dir` / `HARNESS_DATA_DIR` (a folder holding `flores200/` etc.), else the user
-cache filled by `harness data fetch NAME`. Missing data is an error naming the path and the
-fetch command, never a fallback to a sample. The bundled sample is used only when asked for.
+The families declare their data sets (`tasks/<family>/source.py`: official downloads, pinned
+versions, per-file SHA-256, layout); this module only resolves, fetches, verifies and lists them.
+Order: `--data-dir` / `HARNESS_DATA_DIR` (a folder holding `flores200/` etc.), else the user cache
+filled by `harness data fetch NAME`. Missing data is an error naming the path and the fetch command,
+never a fallback to a sample. The bundled sample is used only when asked for.
 """
 
+import json
+import logging
 import os
+import re
 import shutil
 import tarfile
 import tempfile
+import urllib.parse
 import urllib.request
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.errors import HarnessError
 from core.hashing import sha256_file
 from core.paths import cache_dir
-from tasks.agieval.task import SUBJECTS as AGIEVAL_SUBJECTS
-from tasks.kobest.task import FIELDS as KOBEST_FIELDS
-from tasks.kobest.task import SPLITS as KOBEST_SPLITS
-
-
-@dataclass(frozen=True)
-class DatasetSource:
-    """An official distribution we can download and unpack."""
-
-    name: str
-    url: str
-    sha256: str
-    archive_root: str
-    """The folder inside the archive that becomes `<data root>/<name>`."""
-    required: tuple[str, ...]
-    """Paths that must exist inside it for the data set to count as present."""
-    hf_dataset: str | None = None
-    """Hugging Face dataset id, for data sets fetched from the hub (one config per language)."""
-    hf_configs: tuple[str, ...] = ()
-    hf_splits: tuple[str, ...] = ("validation", "test")
-    """Splits exported per config, as `<config>/<split>.jsonl`."""
-    manual: str = ""
-    """For data sets with neither a pinned archive nor a hub id: how to get the official files."""
-
-
-SOURCES: dict[str, DatasetSource] = {
-    "flores200": DatasetSource(
-        name="flores200",
-        url="https://dl.fbaipublicfiles.com/nllb/flores200_dataset.tar.gz",
-        sha256="b8b0b76783024b85797e5cc75064eb83fc5288b41e9654dabc7be6ae944011f6",
-        archive_root="flores200_dataset",
-        required=("dev/eng_Latn.dev", "devtest/eng_Latn.devtest"),
-    ),
-    "xnli": DatasetSource(
-        name="xnli",
-        url="",
-        sha256="",
-        archive_root="",
-        required=("en/test.jsonl", "en/validation.jsonl"),
-        hf_dataset="facebook/xnli",
-        hf_configs=("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh"),
-    ),
-    "afrixnli": DatasetSource(
-        name="afrixnli",
-        url="",
-        sha256="",
-        archive_root="",
-        required=(),
-        hf_dataset="masakhane/afrixnli",
-        hf_configs=(
-            "amh",
-            "eng",
-            "ewe",
-            "fra",
-            "hau",
-            "ibo",
-            "kin",
-            "lin",
-            "lug",
-            "orm",
-            "sna",
-            "sot",
-            "swa",
-            "twi",
-            "wol",
-            "xho",
-            "yor",
-            "zul",
-        ),
-    ),
-    "kobest": DatasetSource(
-        name="kobest",
-        url="",
-        sha256="",
-        archive_root="",
-        required=tuple(f"{task}/{split}.jsonl" for task in KOBEST_FIELDS for split in KOBEST_SPLITS),
-        hf_dataset="skt/kobest_v1",
-        hf_configs=tuple(KOBEST_FIELDS),
-        hf_splits=KOBEST_SPLITS,
-    ),
-    "ceval": DatasetSource(
-        name="ceval",
-        url="",
-        sha256="",
-        archive_root="",
-        required=("subject_mapping.json",),
-        manual=(
-            "unzip the official ceval-exam.zip (https://huggingface.co/datasets/ceval/ceval-exam) into "
-            "ceval/ so that it holds val/<subject>_val.csv and dev/<subject>_dev.csv, add "
-            "subject_mapping.json from https://github.com/hkust-nlp/ceval, and pass --data-dir"
-        ),
-    ),
-    "agieval": DatasetSource(
-        name="agieval",
-        url="",
-        sha256="",
-        archive_root="",
-        required=tuple(f"v1/gaokao-{subject}.jsonl" for subject in AGIEVAL_SUBJECTS),
-        manual=(
-            "copy the data/v1 folder of the official AGIEval repository "
-            "(https://github.com/ruixiangcui/AGIEval, e.g. `git clone` it) to agieval/v1/ so that it "
-            "holds gaokao-english.jsonl and the other gaokao-*.jsonl files, and pass --data-dir"
-        ),
-    ),
-    "gaokao_bench": DatasetSource(
-        name="gaokao_bench",
-        url="",
-        sha256="",
-        archive_root="",
-        required=("Obj_Prompt.json",),
-        manual=(
-            "copy the Data/Objective_Questions folder and Bench/Obj_Prompt.json of the official "
-            "GAOKAO-Bench repository (https://github.com/OpenLMLab/GAOKAO-Bench) to gaokao_bench/ so that "
-            "it holds Objective_Questions/2010-2022_Biology_MCQs.json etc. and Obj_Prompt.json; for the "
-            "yearly updates (optional), copy the Data/*.json files of https://github.com/OpenLMLab/"
-            "GAOKAO-Bench-2023 to gaokao_bench_updates/GAOKAO-Bench-2023/ and its Bench/2023_Obj_Prompt.json "
-            "to gaokao_bench_updates/, beside gaokao_bench/; and pass --data-dir"
-        ),
-    ),
-    "ifmt": DatasetSource(
-        name="ifmt",
-        url="",
-        sha256="",
-        archive_root="",
-        required=("default/train.jsonl",),
-        hf_dataset="Unbabel/IF-MT-en-zh",
-        hf_configs=("default",),
-        hf_splits=("train",),
-    ),
-    "terminology_en_de": DatasetSource(
-        name="terminology_en_de",
-        url="",
-        sha256="",
-        archive_root="",
-        required=(
-            "terminology/iate.414.terminology.tsv",
-            "terminology/wikt.727.terminology.tsv",
-            "newstest2017_en-de/newstest2017.en",
-            "newstest2017_en-de/newstest2017.de",
-        ),
-        manual=(
-            "put the terminology files of Dinu et al. (2019) (https://github.com/mtresearcher/"
-            "terminology_dataset: iate.414 and wikt.727 .terminology.tsv) in terminology_en_de/terminology/, "
-            "and WMT17 newstest2017 en-de as plain text, one sentence per line "
-            "(http://data.statmt.org/wmt17/translation-task/test.tgz, extracted as that repository's "
-            "README shows) in terminology_en_de/newstest2017_en-de/newstest2017.{en,de}, and pass --data-dir"
-        ),
-    ),
-}
+from tasks.datasource import DataSource, Download
+from tasks.registry import data_sources
 
 BUNDLED_SAMPLE = Path(__file__).parent / "bundled" / "flores200-sample.tar.gz"
+HF_ENDPOINT = "https://huggingface.co"
+log = logging.getLogger(__name__)
+
+
+def sources() -> dict[str, DataSource]:
+    """Every declared data set by name (collected from the families through the registry)."""
+    return {name: source for name, (source, _) in data_sources().items()}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SOURCES":  # the old module-level table, now collected from the families
+        return sources()
+    raise AttributeError(name)
+
+
+def _source(name: str) -> DataSource:
+    known = sources()
+    if name not in known:
+        raise HarnessError(f"unknown data set {name!r}; known: {', '.join(sorted(known))}")
+    return known[name]
 
 
 def fetched_root() -> Path:
@@ -174,26 +56,27 @@ def fetched_root() -> Path:
     return cache_dir() / "data"
 
 
+def data_root(data_dir: str | Path | None = None) -> tuple[Path, str]:
+    """The data root in resolution order, and how it was chosen (for messages)."""
+    explicit = data_dir if data_dir is not None else os.environ.get("HARNESS_DATA_DIR")
+    if not explicit:
+        return fetched_root(), "the harness cache"
+    origin = "--data-dir" if data_dir is not None else "HARNESS_DATA_DIR"
+    return Path(explicit).expanduser(), f"{origin}={explicit}"
+
+
 def resolve(name: str, data_dir: str | Path | None = None) -> Path:
     """The folder of data set `name`, or a HarnessError naming where it was expected and how to get it."""
-    source = SOURCES[name]
-    explicit = data_dir if data_dir is not None else os.environ.get("HARNESS_DATA_DIR")
-    origin = "--data-dir" if data_dir is not None else "HARNESS_DATA_DIR"
-    root = Path(explicit).expanduser() if explicit else fetched_root()
+    source = _source(name)
+    root, where = data_root(data_dir)
     folder = root / name
-    missing = [str(folder / p) for p in source.required if not (folder / p).is_file()]
-    if not source.required and not any(folder.glob("*/*.jsonl")):
-        missing = [f"{folder}/<lang>/test.jsonl"]
+    missing = source.layout.check(folder)
     if missing:
-        where = f"{origin}={explicit}" if explicit else "the harness cache"
-        if source.manual:
-            raise HarnessError(
-                f"{name} data not found: expected {missing[0]} ({where}). To get it: {source.manual}."
-            )
         raise HarnessError(
             f"{name} data not found: expected {missing[0]} ({where}). "
-            f"Run `harness data fetch {name}` to download it into {fetched_root()}, "
-            f"or pass --data-dir with a folder that contains {name}/ in the official layout."
+            f"Run `harness data fetch {name}` to download it from {source.downloads[0].source_url} "
+            f"into {fetched_root()}, or pass --data-dir with a folder that contains {name}/ in the "
+            "official layout."
         )
     return folder
 
@@ -201,52 +84,219 @@ def resolve(name: str, data_dir: str | Path | None = None) -> Path:
 def _download(url: str, target: Path) -> None:
     from tqdm import tqdm
 
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (URL is configured, not user data)
-        total = int(response.headers.get("Content-Length") or 0) or None
-        with target.open("wb") as out, tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
-            for block in iter(lambda: response.read(1 << 16), b""):
-                out.write(block)
-                bar.update(len(block))
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (URL is declared or a mirror)
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with (
+                target.open("wb") as out,
+                tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar,
+            ):
+                for block in iter(lambda: response.read(1 << 16), b""):
+                    out.write(block)
+                    bar.update(len(block))
+    except OSError as exc:
+        raise HarnessError(
+            f"could not download {url}: {exc}. Check the network, or pass --url with a mirror"
+        ) from exc
 
 
 def fetch(
-    name: str, url: str | None = None, sha256: str | None = None, dest_root: Path | None = None
+    name: str,
+    url: str | Sequence[str] | None = None,
+    sha256: str | None = None,
+    dest_root: Path | None = None,
 ) -> Path:
-    """Download the official archive, verify its SHA-256, unpack it into `<dest_root>/<name>`.
+    """Download the official files of `name`, convert them to our layout, verify every pinned
+    SHA-256 and move the result into `<dest_root>/<name>` (and any extra part beside it).
 
-    Nothing is moved into place unless the checksum matches and the layout is complete.
+    `url`: mirrors, one per declared download in order (for a hub download: the endpoint).
+    `sha256`: the expected archive SHA-256 of the first download (default: the pinned one).
+    Nothing is moved into place unless every file verifies and the layout is complete.
     """
-    if name not in SOURCES:
-        raise HarnessError(f"unknown data set {name!r}; known: {', '.join(sorted(SOURCES))}")
-    source = SOURCES[name]
+    source = _source(name)
+    mirrors = [url] if isinstance(url, str) else list(url or [])
+    if len(mirrors) > len(source.downloads):
+        raise HarnessError(f"{name} has {len(source.downloads)} download(s); got {len(mirrors)} --url")
     dest_root = dest_root or fetched_root()
     dest_root.mkdir(parents=True, exist_ok=True)
-    if source.hf_dataset:
-        return _fetch_hf(source, dest_root)
-    if source.manual:
-        raise HarnessError(f"{name} has no pinned download: {source.manual}")
     with tempfile.TemporaryDirectory(dir=dest_root, prefix=f".{name}-") as tmp:
-        archive = Path(tmp) / "archive.tar.gz"
+        staged, parts = Path(tmp) / "staged", set()
+        for i, download in enumerate(source.downloads):
+            mirror = mirrors[i] if i < len(mirrors) else None
+            try:
+                _stage(source, download, mirror, sha256 if i == 0 else None, staged, Path(tmp) / str(i))
+            except HarnessError as exc:
+                if not download.optional:
+                    raise
+                log.warning("%s: optional part %s skipped: %s", name, download.into, exc)
+                continue
+            parts.add(download.into)
+        _verify(source, staged, parts)
+        for part in sorted(parts):
+            target = dest_root / part
+            if target.exists():
+                target.rename(Path(tmp) / f"old-{part}")  # removed with the temporary folder
+            (staged / part).rename(target)
+    return dest_root / name
+
+
+def _stage(
+    source: DataSource, download: Download, mirror: str | None, sha256: str | None, staged: Path, work: Path
+) -> None:
+    """Download one part and write its files, converted, under `staged/<into>/`."""
+    work.mkdir(parents=True)
+    pinned = {p for p in source.file_sha256 if p.startswith(download.into + "/")}
+    out = staged / download.into
+    if download.kind == "hf":
+        endpoint = (mirror or os.environ.get("HF_ENDPOINT") or HF_ENDPOINT).rstrip("/")
+        revision = urllib.parse.quote(download.version, safe="")
+        for i, (hub_path, target) in enumerate(download.files):
+            file_url = (
+                f"{endpoint}/datasets/{download.repo}/resolve/{revision}/{urllib.parse.quote(hub_path)}"
+            )
+            local = work / f"{i}-{Path(hub_path).name}"
+            _download(file_url, local)
+            _place(local, out / target, file_url)
+        return
+    url = mirror or download.source_url
+    archive = work / "archive"
+    _download(url, archive)
+    expected = sha256 or download.sha256
+    if expected and (found := sha256_file(archive)) != expected:
+        raise HarnessError(f"{url}: SHA-256 {found} does not match the expected {expected}")
+    unpacked = _unpack(archive, work / "unpacked", download, url)
+    for file in sorted(p for p in unpacked.rglob("*") if p.is_file()):
+        mapped = _map(file.relative_to(unpacked).as_posix(), download.files)
+        if mapped is not None and (not pinned or f"{download.into}/{mapped}" in pinned):
+            _place(file, out / mapped, url)
+
+
+def _unpack(archive: Path, folder: Path, download: Download, url: str) -> Path:
+    try:
+        if download.kind == "tarball":
+            with tarfile.open(archive) as tar:
+                tar.extractall(folder, filter="data")
+        else:
+            with zipfile.ZipFile(archive) as bundle:
+                bundle.extractall(folder)
+    except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
+        raise HarnessError(f"{url}: not a readable {download.kind} archive ({exc})") from exc
+    if download.kind == "github":  # the zipball's single top folder, `<owner>-<repo>-<sha>/`
+        tops = list(folder.iterdir())
+        if len(tops) == 1 and tops[0].is_dir():
+            return tops[0]
+    return folder
+
+
+def _map(path: str, rules: tuple[tuple[str, str], ...]) -> str | None:
+    """Our layout path of an archive path, by the first matching rule; None: not part of the layout."""
+    for src, dst in rules:
+        if src.endswith("/") and path.startswith(src):
+            return dst + path[len(src) :]
+        if path == src:
+            return dst
+    return None
+
+
+def _place(src: Path, dest: Path, url: str) -> None:
+    """Copy, or convert by the source's suffix: parquet -> JSONL rows, WMT sgm -> one segment a line."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if src.suffix == ".parquet" or url.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
         try:
-            _download(url or source.url, archive)
-        except OSError as exc:
-            raise HarnessError(f"could not download {url or source.url}: {exc}") from exc
-        found = sha256_file(archive)
-        expected = sha256 or source.sha256
-        if found != expected:
-            raise HarnessError(f"{url or source.url}: SHA-256 {found} does not match the expected {expected}")
-        unpacked = Path(tmp) / "unpacked"
-        with tarfile.open(archive) as tar:
-            tar.extractall(unpacked, filter="data")
-        folder = unpacked / source.archive_root
-        missing = [p for p in source.required if not (folder / p).is_file()]
-        if missing:
-            raise HarnessError(f"{url or source.url}: archive has no {source.archive_root}/{missing[0]}")
-        target = dest_root / name
-        if target.exists():
-            shutil.rmtree(target)
-        folder.rename(target)
-    return target
+            rows = pq.read_table(src).to_pylist()
+        except Exception as exc:  # pyarrow raises several types for a bad file
+            raise HarnessError(f"{url}: not a readable parquet file ({exc})") from exc
+        with dest.open("w", encoding="utf-8") as out:
+            out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    elif src.suffix == ".sgm":
+        dest.write_text(sgm_to_text(src.read_text(encoding="utf-8")), encoding="utf-8")
+    else:
+        shutil.copyfile(src, dest)
+
+
+def sgm_to_text(sgm: str) -> str:
+    """The segments of a WMT sgm file, one per line, as the terminology set's README extracts them
+    (`grep "seg id" | perl -pe 's/<seg id="[0-9]*">//g' | perl -pe 's/<\\/seg>//g'`)."""
+    lines = [line for line in sgm.splitlines(keepends=True) if "seg id" in line]
+    return "".join(re.sub(r'<seg id="[0-9]*">', "", line).replace("</seg>", "") for line in lines)
+
+
+def _verify(source: DataSource, staged: Path, parts: set[str]) -> None:
+    """Every pinned file of the fetched parts present with its SHA-256, and the layout complete."""
+    problems = []
+    for path, expected in sorted(source.file_sha256.items()):
+        if path.split("/", 1)[0] not in parts:
+            continue
+        file = staged / path
+        if not file.is_file():
+            if path not in source.not_fetched:
+                problems.append(f"{path} is missing from the download")
+        elif (found := sha256_file(file)) != expected:
+            problems.append(f"{path}: SHA-256 {found} does not match the expected {expected}")
+    problems += [f"{p} is missing" for p in source.layout.check(staged / source.name)]
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise HarnessError(
+            f"{source.name}: {len(problems)} file(s) failed verification, nothing was changed: "
+            f"{'; '.join(problems[:3])}{more}. The download differs from the pinned official files: "
+            "check the --url mirror, or report it if the official source changed."
+        )
+
+
+@dataclass(frozen=True)
+class DataSetStatus:
+    """One row of `harness data list`."""
+
+    name: str
+    status: str
+    """`present` when the family's layout check passes, else `missing`."""
+    path: str
+    parts: dict[str, bool]
+    """Each folder the data set's downloads fill (GAOKAO-Bench's updates too) -> present."""
+    version: str
+    pinning: str
+    licence: str
+    size_bytes: int
+    families: list[str]
+    tasks: list[str]
+    note: str
+    fetch: str
+
+
+def listing(data_dir: str | Path | None = None) -> list[DataSetStatus]:
+    """Every declared data set: present or missing at the data root, pinned version, licence, size."""
+    root, _ = data_root(data_dir)
+    rows = []
+    for name, (source, families) in data_sources().items():
+        parts = dict.fromkeys(d.into for d in source.downloads)
+        present = {p: (root / p).is_dir() and any((root / p).iterdir()) for p in parts}
+        present[name] = not source.layout.check(root / name)
+        size = sum(
+            f.stat().st_size
+            for p in parts
+            if (root / p).is_dir()
+            for f in (root / p).rglob("*")
+            if f.is_file()
+        )
+        rows.append(
+            DataSetStatus(
+                name=name,
+                status="present" if present[name] else "missing",
+                path=str(root / name),
+                parts=present,
+                version="; ".join(d.pinned_version for d in source.downloads),
+                pinning=source.pinning,
+                licence=source.licence,
+                size_bytes=size,
+                families=families,
+                tasks=list(source.tasks),
+                note=source.note,
+                fetch=f"harness data fetch {name}",
+            )
+        )
+    return rows
 
 
 def bundled_sample_root() -> Path:
@@ -260,27 +310,4 @@ def bundled_sample_root() -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists():
                 Path(tmp).joinpath("sample").rename(target)
-    return target
-
-
-def _fetch_hf(source: DatasetSource, dest_root: Path) -> Path:
-    """Export each language config of a hub dataset to `<lang>/<split>.jsonl` (our layout)."""
-    import datasets
-
-    assert source.hf_dataset is not None
-    with tempfile.TemporaryDirectory(dir=dest_root, prefix=f".{source.name}-") as tmp:
-        for config in source.hf_configs:
-            try:
-                splits = datasets.load_dataset(source.hf_dataset, config)
-            except Exception as exc:  # the hub's errors vary: network, auth, missing config
-                raise HarnessError(f"could not download {source.hf_dataset} ({config}): {exc}") from exc
-            for split in source.hf_splits:
-                if split in splits:
-                    (Path(tmp) / config).mkdir(parents=True, exist_ok=True)
-                    splits[split].to_json(Path(tmp) / config / f"{split}.jsonl", force_ascii=False)
-        target = dest_root / source.name
-        if target.exists():
-            shutil.rmtree(target)
-        Path(tmp).rename(target)
-        Path(tmp).mkdir()  # TemporaryDirectory removes it on exit
     return target

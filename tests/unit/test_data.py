@@ -115,3 +115,61 @@ def test_bundled_sample_unpacks_with_licence() -> None:
         len((root / "flores200" / "devtest" / "lin_Latn.devtest").read_text(encoding="utf-8").splitlines())
         == 20
     )
+
+
+NINE = [
+    "flores200",
+    "xnli",
+    "afrixnli",
+    "kobest",
+    "ceval",
+    "agieval",
+    "gaokao_bench",
+    "ifmt",
+    "terminology_en_de",
+]
+
+
+def test_the_families_declare_the_nine_data_sets() -> None:
+    sources = data.sources()
+    assert list(sources) == NINE
+    for source in sources.values():
+        parts = {d.into for d in source.downloads}
+        assert source.name in parts and source.licence and source.homepage and source.tasks
+        assert all(path.split("/", 1)[0] in parts for path in source.file_sha256)
+        assert source.not_fetched <= set(source.file_sha256)
+        assert source.file_sha256 or any(d.sha256 for d in source.downloads) or "UNPINNED" in source.note
+
+
+def test_per_file_pins_are_those_of_the_verified_offline_copy() -> None:
+    """The committed tables against SHA256SUMS, and against the files themselves."""
+    from tests.conftest import need_shared_data
+
+    shared = need_shared_data()
+    sums = dict(reversed(line.split("  ", 1)) for line in (shared / "SHA256SUMS").read_text().splitlines())
+    pinned = {p: h for s in data.sources().values() for p, h in s.file_sha256.items()}
+    assert len(pinned) == 263
+    assert all(sums[p] == h for p, h in pinned.items())
+    folders = ("xnli/", "afrixnli/", "kobest/", "ceval/", "agieval/", "gaokao_bench", "terminology_en_de/")
+    assert {p for p in sums if p.startswith(folders)} == set(pinned)  # no file of those folders left out
+    assert data.sha256_file(shared / "kobest" / "wic" / "test.jsonl") == pinned["kobest/wic/test.jsonl"]
+
+
+@pytest.mark.parametrize("name", NINE)
+def test_missing_data_names_the_fetch_command_for_every_set(name: str, tmp_path: Path) -> None:
+    with pytest.raises(
+        HarnessError,
+        match=rf"{name} data not found: expected {tmp_path}/{name}/.*"
+        rf"harness data fetch {name}",
+    ):
+        data.resolve(name, tmp_path)
+
+
+def test_more_mirrors_than_downloads_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(HarnessError, match="kobest has 1 download"):
+        data.fetch("kobest", url=["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"], dest_root=tmp_path)
+
+
+def test_sgm_segments_one_per_line_as_the_official_recipe() -> None:
+    sgm = '<doc docid="a">\n<seg id="1">A & B</seg>\n<p>\n<seg id="2"> two </seg>\n</doc>\n'
+    assert data.sgm_to_text(sgm) == "A & B\n two \n"

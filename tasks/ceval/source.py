@@ -1,0 +1,150 @@
+"""C-Eval: the official `ceval-exam.zip` on the hub (val and dev CSVs) and `subject_mapping.json`
+from the GitHub repository; every file pinned by SHA-256."""
+
+from tasks.datasource import DataSource, Download, Layout, parse_sha256sums
+
+# BEGIN PINS ceval
+CEVAL_SHA256 = parse_sha256sums("""
+1349a4b6148492b44f629e64eed676612e234fe9a839e4f3b277c1482c8849f1  ceval/LICENSE-DATA
+2047854b4fd2b6351c89584450187fc8fb0513ef246f12be35c43632871f7e37  ceval/dev/accountant_dev.csv
+e75bdfaa42a18d595dd04e3152f0a9c2e04112d18c770cc9379bc4b821197423  ceval/dev/advanced_mathematics_dev.csv
+1be328debad2cd1e00245bf937a25786475a8516b92eb52bbe7602ccc636898c  ceval/dev/art_studies_dev.csv
+7ac1d57cca11a58d1a2a8d619a67161430cb336a5a8ed6842167f388a083f76b  ceval/dev/basic_medicine_dev.csv
+647c7d08baa0869a70b648e71e4157535d7e714dbefa1308c75e12c5f001f80a  ceval/dev/business_administration_dev.csv
+2459cc80dadf6cbb915017c9077aa216b610c10e1882b03782022212c23d27f2  ceval/dev/chinese_language_and_literature_dev.csv
+c526fa9a353ebddd60f364a608a92932d16ab171e2094c4b50373e1e7a7b71dd  ceval/dev/civil_servant_dev.csv
+c68412c44bf03a72d707777607a26ef1ede7e80c613975f298e85e53d2265216  ceval/dev/clinical_medicine_dev.csv
+a50d81b0dce2e65f03b301f2b61440381ced4c41861b6e730d2ea59cd3419598  ceval/dev/college_chemistry_dev.csv
+d59f5a1ef91ca257459353fd8015b1b3051a369eada9a679dafceba4abf1a3a8  ceval/dev/college_economics_dev.csv
+75cdbd3a93827e28ae8a5abf7c6e84c967375b0b08b21a919af47c3f1cf3fa7c  ceval/dev/college_physics_dev.csv
+32f1ecf2f6cc519a9e08331ca6446189ddbdebe2e2f58e785213a16dce94ca4b  ceval/dev/college_programming_dev.csv
+f73fbecffdab85f04a27f0c928a605c3680b15bdf6b105a7ba3cfa75103b14ef  ceval/dev/computer_architecture_dev.csv
+94632802bbd03918776ceb1be719c3d20a43d962004082bbbfbaa89b2edc78e7  ceval/dev/computer_network_dev.csv
+43fef625e8f5fa2d49974f89ce08beb438e84a4cb9ac1ef3d195af4cd91b2293  ceval/dev/discrete_mathematics_dev.csv
+573ea45123ae2bce32625aae4c7319f25b7e2456b9bc20a55393e8f69ad39814  ceval/dev/education_science_dev.csv
+d0285c1893ab7bc52883cf3358b5a6cad93cae1135c759a41f5b7edfad81a174  ceval/dev/electrical_engineer_dev.csv
+5ebcd0a71fb9e632b62b02baa0e069c7d957aedd679cfd0957c1261b304b359e  ceval/dev/environmental_impact_assessment_engineer_dev.csv
+8e6bc4e89ed56cfeb63c5c4908e9a5c329fae8d4886a2430ea4f7ddaca4748b9  ceval/dev/fire_engineer_dev.csv
+ba4cc901fe55c18c29f180dbf5831ffe73e19327bd9885bca36c8692fcb3ec2d  ceval/dev/high_school_biology_dev.csv
+9c091e0c3533c41edb3ec14fab6ddbbe5e20fa8d8b3dca59b4d20816124e588f  ceval/dev/high_school_chemistry_dev.csv
+1d6c9941d15f0c117343f39ebcf17f33824f372bcdba9c61899b11b8ee2f67cd  ceval/dev/high_school_chinese_dev.csv
+e57ac6db48f6d20fe7de8ae241fccbfb3c6ac68c51abe64dfbf3e10cefc10b7e  ceval/dev/high_school_geography_dev.csv
+b87ec9883e7f24de0f95dddb4d2ab80b349ce9abbc234754a103375dcffc2075  ceval/dev/high_school_history_dev.csv
+569eb12027152011b4b15cfbc1d3826545251ebbe8a1a4020d96874fe121e01e  ceval/dev/high_school_mathematics_dev.csv
+220fbc42f0463fac652c911cf81cd82218c837cb01f621436e1066fc570828e4  ceval/dev/high_school_physics_dev.csv
+8d1d0a9c33f2d66e1ca7331cee911742f14136a8e28126c61bfc0acf3c7cd134  ceval/dev/high_school_politics_dev.csv
+06c9b0d8ca8a12415cc38e4847daf834574e029f921177494fba70462f3d9e80  ceval/dev/ideological_and_moral_cultivation_dev.csv
+7ad565e2b17eb07b69db7f3e530d92254ca2bed8b93f9bc383f1a238ecf5bfd3  ceval/dev/law_dev.csv
+71dd052bbd8aa43b553930fca0a5ebcfb751f8ad1c45af9a8f431f0b120c6353  ceval/dev/legal_professional_dev.csv
+2eecb1f63e2460e0413081fc695f31197d0982a75fea5b1cf8e79c61bba1fc85  ceval/dev/logic_dev.csv
+16fe0a6cda3ca476a99ee37419e2b51cce05bff42c481d946bdbfbc8d2edb041  ceval/dev/mao_zedong_thought_dev.csv
+f0bb73bf0ab5470a225ffc7afc30d691d252f48f907c54d807a76af12ba46426  ceval/dev/marxism_dev.csv
+53d451912e3786e0b4ae8551e31a6332ad9b1d4d07b4cf83d37ed7bcc572bfab  ceval/dev/metrology_engineer_dev.csv
+c65be8c479600149b334bdac142617ebb8c4fc83424d7171a8134ac5fc3fc118  ceval/dev/middle_school_biology_dev.csv
+444399622c6f9ef93dd935f8c8e60df3ede0eafb6a527c1f57d59bc90ed33d17  ceval/dev/middle_school_chemistry_dev.csv
+6c45b0576b5a55d24afd59c8cfbef1f3dd87ae9f165238ce999c125f9af89e99  ceval/dev/middle_school_geography_dev.csv
+0706a2fcbfb11d94f865231fccf7746caf33845a0696d5f4ad43ae257ec66969  ceval/dev/middle_school_history_dev.csv
+b28fc7493e5fbd36cf8796aeec687afc1a87830482a615220e3e11841d22687c  ceval/dev/middle_school_mathematics_dev.csv
+3631962a4c7aac861b581da7b9936b440137bf0e2ddc3aeda92b557a92b90c29  ceval/dev/middle_school_physics_dev.csv
+a6e5f5719bb3683bb2040853a8bc21d01d18b35fab4ebc8e9ae51ce29ed69015  ceval/dev/middle_school_politics_dev.csv
+db7dd87d62f192b5f3fa4338193c26a42ad43938ffd6b07c2732410cd1025a4a  ceval/dev/modern_chinese_history_dev.csv
+9dca434412148142ffad0708e300c5a972071b605b09939f4a7db5b35fb1403b  ceval/dev/operating_system_dev.csv
+67485ce4dc30f8c503af0670731c8c82d1f7a6b2efa688792252df63c7e460b0  ceval/dev/physician_dev.csv
+01a246fe85f9a8de9bb956f86cfef6cf8a4f19bd601858535a5f079d53ac5e2d  ceval/dev/plant_protection_dev.csv
+f6ec7c290997b093fc8dc920391e8d6c95cea8c973f3ed84c969cde6f41ddced  ceval/dev/probability_and_statistics_dev.csv
+b2ff836e681f1caaa0a441dd8be6cb7e7513e16950bff4898edfc8f44c6dc5ab  ceval/dev/professional_tour_guide_dev.csv
+9dc1e8517b19aaf7b8b30494ab5cb082bdf8625e76743b07799548ff048f36f1  ceval/dev/sports_science_dev.csv
+6d8f6f33d1191d0fb1029a44a88e544aa6af548fd0b9b01f347a379d9f236da7  ceval/dev/tax_accountant_dev.csv
+de89b185ebb9503475b3bd9776d22f44a7c96e87524df7ce379384ebe5aaea3d  ceval/dev/teacher_qualification_dev.csv
+d94e8f2a4bfe7535d56202903e2d64b8a58580edf85d17860614311618f1f32b  ceval/dev/urban_and_rural_planner_dev.csv
+2149abef6f166a9b38720e7ee2fa6d47e6f15657a5745ca51a1e2706ad63052d  ceval/dev/veterinary_medicine_dev.csv
+671018e9d1ac8e51e8c3ea02574c89be8ff7660ebe67c8ec31b30b9035e064a7  ceval/subject_mapping.json
+03629a01a6091099c3470e39cd1652e82a07137eeb4600694608d84dfd27faef  ceval/val/accountant_val.csv
+fcc5869d226fc210e65817ed244577c8af4e65b8b2ab2e5fb5ba31f860c5ead2  ceval/val/advanced_mathematics_val.csv
+b661ec4c106f98c4c8b541ff12c62c54b08bc1409c5cbb4000bcc9e267232712  ceval/val/art_studies_val.csv
+c6368b157cb1b473062cbc745dc5eff91cecf268ae650b27d30fd334abc98ae0  ceval/val/basic_medicine_val.csv
+1420ee70fe578a2146d382d242d2988ef277467cadb7761f788e71dec81e0a08  ceval/val/business_administration_val.csv
+29a251a52b79f3cca45b61be96e94c3499839a2f4531ca52b370841ab0ca5c62  ceval/val/chinese_language_and_literature_val.csv
+d153306ba5b631d9c2320550668e7d3b156205e41466bbd0ce1f07f30d445bda  ceval/val/civil_servant_val.csv
+e578eda41c2ab9540a9033f8de144ac62657b4cd62f0b3acda44d76e99be9267  ceval/val/clinical_medicine_val.csv
+161ed12d3e6857380cc910c78db7d9af0de3fe7740271d9317932658023b9132  ceval/val/college_chemistry_val.csv
+7b040bb16b03ee302c0ca85ce74c23e19128a79a9f69dea0337c8c76503aa729  ceval/val/college_economics_val.csv
+522f07961ed15cc34cc585232560adea97e4d36ca4936b73b7e3fc3052d92e77  ceval/val/college_physics_val.csv
+8f15ca99bc281135e0b1b3cf4a5c0d7d308bdc6e964a35a45aa68c2c610efea9  ceval/val/college_programming_val.csv
+88a3aa7e1e6f9d68852ce831b9eaf97706a44d892fa124b94d64013ab74eb925  ceval/val/computer_architecture_val.csv
+0c149c5ca03e65c6c59ce4f95bf012482ec90edb72a2023a26dc7ae3ee1c8b94  ceval/val/computer_network_val.csv
+0278a2c0a965712a4a3ef8c3184cd3cf74af0604d3fa56e499f764cade26b0b4  ceval/val/discrete_mathematics_val.csv
+6a7627d8cda5ddec4bfb2a402a7434e10b5088ff717da40b9067bd6bb862272e  ceval/val/education_science_val.csv
+bbf3f9b9000f2824502faa8346cd4777feec94c01e82338b5dbf7b1deff60873  ceval/val/electrical_engineer_val.csv
+74cafc6b2ee8aff367817c157e34ea189d5e23c3ea8dee73288ef4085bdca2d5  ceval/val/environmental_impact_assessment_engineer_val.csv
+33336976baa46500642cb2bdb3ae40fdfc156af660e579fb516f7c648b80186e  ceval/val/fire_engineer_val.csv
+6af53c934ed35709a1911792f74399025a7e5b8cf248bdbb57a3812b7af4eb00  ceval/val/high_school_biology_val.csv
+806c928d4b4bf301be778c8faa9fe6c0822e6139819f7ae8f5b2fe09fd4f360d  ceval/val/high_school_chemistry_val.csv
+189ea0ba784944cd69ce95dd944e7d287dc5ebab2d308d68674ca0ec6f46282e  ceval/val/high_school_chinese_val.csv
+a839f73674a2e48605474f67e545cee84a7d07b661d87dc931e1713945d0cac3  ceval/val/high_school_geography_val.csv
+7f2a9409726fc0345622151ac0c126a98fb486c369d6efad60b51d519cb259b9  ceval/val/high_school_history_val.csv
+8eee6deb6c4b004b9b80a28cd856ce2b0c7d0eb3a8f5356f8c3d7e54ef63ca40  ceval/val/high_school_mathematics_val.csv
+5f44f18e63fd193b93a9aaf4f2912c9119d1c92269c62e14c29b923cbfae9d51  ceval/val/high_school_physics_val.csv
+755a33e7fb87c048e6edf3c41b994c3257122d497eba62cef8ce0760c9e65584  ceval/val/high_school_politics_val.csv
+c90b89f80de30565761d3da9f3f2d37a569a70b7a400dc8da1f86194c21f1ab6  ceval/val/ideological_and_moral_cultivation_val.csv
+0ff2bc650a7a3930ecd2e86dd5cfaae9e5a21f9d7e49c83775c04a2a0ef6cffb  ceval/val/law_val.csv
+91bc9df3bf7f2b7e59083810a8f1f8b8258c373a5717123cd51a79b975e0c7d8  ceval/val/legal_professional_val.csv
+a3e8bf84b33dc9befdc99c263b8e1799fb408ec6ccdd953ef926162ccf9b31ff  ceval/val/logic_val.csv
+fa14761d08fd47f95cb048730d64e19369b97a98399f308102977297f8471ed2  ceval/val/mao_zedong_thought_val.csv
+8585c235a8bc9be55aa6cde2886c613479ab5abb7891ad354d81c134ec86c3da  ceval/val/marxism_val.csv
+19f69bf35ac013a88cfd48a116c5e5b87a2b25d4a9da6f5fcec1f880e41638e4  ceval/val/metrology_engineer_val.csv
+c6604825e276298ed201faedc82605b98cb1773cdfb8dcccb3ec274a1f92535b  ceval/val/middle_school_biology_val.csv
+48a09c718a4a744d10508c9d86a21a64774c13c8927dbe866f6cfb290e3f272b  ceval/val/middle_school_chemistry_val.csv
+1b3a54227e7dad7b666248f99483502ca74319023af5af37f293fbd6cbd333f1  ceval/val/middle_school_geography_val.csv
+38591fec5e7ea50d7bcbfeb733591b4a4b78e1493015bd014679f342b3a22b00  ceval/val/middle_school_history_val.csv
+96fd44d86532d02207015ba9ff9cad58d6a03e03914e560cdf839daabd483357  ceval/val/middle_school_mathematics_val.csv
+2fcc604781d64e75aafddcde32c1a1a824f7504938e4be3aa806ae869d95341e  ceval/val/middle_school_physics_val.csv
+45900a23ec462ee76c088dd4f270ce24d5f47eaa4cab5acfde03fdf0c6124c04  ceval/val/middle_school_politics_val.csv
+847682896c4212ebf45752d95d5c0140aff1b4387c4dcba627b8c5fe30f0ef04  ceval/val/modern_chinese_history_val.csv
+c0107185620a193ffbc06291a5218342b4db3de7f500c76d65d4209a37bdb801  ceval/val/operating_system_val.csv
+a123e8228390380310ff12ec1ae5804ae58665daa3d44c45154ba3bf461699bc  ceval/val/physician_val.csv
+b14b498ffc1709e0708f2accfb51be69966272676267e799e0c6a2e659cc6dec  ceval/val/plant_protection_val.csv
+c03f4b933e2210ec4902523875d6560c906c51969425b865cd013cb0d6efb380  ceval/val/probability_and_statistics_val.csv
+bf1aeb3ff4a7dd0ca62e17eb2fa908aed6a022fe3458cb092f557ec291629d2b  ceval/val/professional_tour_guide_val.csv
+0e949864191faf52275c8273fe46aed35008fb1c509011f0df68dd4ba8bce97c  ceval/val/sports_science_val.csv
+70113957f0fc2746bd4bf11efa5242fe380ea9e579709962fa633b49721c3eaf  ceval/val/tax_accountant_val.csv
+630effb9c62ec4d97fd0596dd6002964dbeaadc889284f8dea1a69035204d9d4  ceval/val/teacher_qualification_val.csv
+d43d86e52db7570e5297d3f4e0094852bfb0b3cb6da2ef19413c81cb818782ec  ceval/val/urban_and_rural_planner_val.csv
+dec66be4caae0a6e834b34a357bc12af0fcd9fdc00770d668b651914be933be6  ceval/val/veterinary_medicine_val.csv
+""")  # noqa: E501
+# END PINS ceval
+
+CEVAL = DataSource(
+    name="ceval",
+    description="C-Eval, 52 subjects: val (1346) and dev (260, 5 per subject, with explanations)",
+    licence="CC BY-NC-SA 4.0",
+    homepage="https://cevalbenchmark.com",
+    downloads=(
+        Download(
+            kind="zip",
+            url="https://huggingface.co/datasets/ceval/ceval-exam/resolve/main/ceval-exam.zip",
+            version="main",
+            version_pinned=False,
+            into="ceval",
+            files=(("val/", "val/"), ("dev/", "dev/")),
+        ),
+        Download(
+            kind="github",
+            repo="hkust-nlp/ceval",
+            version="main",
+            version_pinned=False,
+            into="ceval",
+            files=(("subject_mapping.json", "subject_mapping.json"),),
+        ),
+    ),
+    layout=Layout(required=("subject_mapping.json", "val/accountant_val.csv", "dev/accountant_dev.csv")),
+    tasks=("ceval_<subject> (52)", "ceval_stem", "ceval_humanities", "ceval_social_science", "ceval_other"),
+    file_sha256=CEVAL_SHA256,
+    not_fetched=frozenset({"ceval/LICENSE-DATA"}),
+    note=(
+        "hub zip and GitHub file at branch main, commits not pinned yet: content pinned per file; "
+        "LICENSE-DATA has no known official file path and is not fetched"
+    ),
+)
+
+SOURCES = (CEVAL,)
