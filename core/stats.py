@@ -10,6 +10,7 @@ The 95% interval is the percentile interval of the resampled signed differences.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -79,11 +80,13 @@ def paired_bootstrap_mean(
 def paired_bootstrap_corpus(
     baseline_stats: np.ndarray,
     candidate_stats: np.ndarray,
-    score_from_stats: Callable[[list[int]], float],
+    score_from_stats: Callable[[list[Any]], float],
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
+    integer_stats: bool = True,
 ) -> PairedResult:
-    """Paired bootstrap of a corpus metric given per-document sufficient statistics (sacrebleu's)."""
+    """Paired bootstrap of a corpus metric given per-document sufficient statistics (sacrebleu's
+    counts, which are whole numbers; `integer_stats=False` for fractional ones such as half points)."""
     if baseline_stats.shape != candidate_stats.shape or len(baseline_stats) == 0:
         raise ValueError(
             f"paired statistics must have one shape (got {baseline_stats.shape} and {candidate_stats.shape})"
@@ -92,11 +95,16 @@ def paired_bootstrap_corpus(
     counts = bootstrap_counts(n, resamples, seed)
 
     def scores(stats: np.ndarray) -> np.ndarray:
-        sums = np.rint(counts @ stats).astype(np.int64)
+        sums = counts @ stats
+        sums = np.rint(sums).astype(np.int64) if integer_stats else sums
         return np.array([score_from_stats(row.tolist()) for row in sums])
 
-    base = score_from_stats(baseline_stats.sum(0).astype(np.int64).tolist())
-    cand = score_from_stats(candidate_stats.sum(0).astype(np.int64).tolist())
+    def total(stats: np.ndarray) -> list[Any]:
+        sums = stats.sum(0)
+        return (sums.astype(np.int64) if integer_stats else sums).tolist()
+
+    base = score_from_stats(total(baseline_stats))
+    cand = score_from_stats(total(candidate_stats))
     return _summarize(base, cand, scores(candidate_stats) - scores(baseline_stats), n)
 
 

@@ -2,8 +2,10 @@
 
 Which result stands for a model: its newest complete result per task and metric, preferring the
 checkpoint with the highest step (a checkpoint without a step counts as step -1), then the newest
-run. Which metric: `primary` is chrF++ for FLORES and accuracy for every other family, or any
-stored metric by name. Languages are FLORES-200 codes (`db/languages.py`); script and resource
+run. Which metric: `primary` is each task's primary metric as its family declared it, stored with
+every result (`task_results.primary_metric`: chrF++ for FLORES and IF-MT, the term-usage rate for
+the terminology tasks, the points rate for GAOKAO-Bench, accuracy for the choice families), or any
+stored metric by name. Languages are FLORES-200 codes (`core/languages.py`); script and resource
 level come from that table, looked up for the languages present.
 """
 
@@ -194,10 +196,7 @@ class PairedSample:
 
 def _metric_clause(metric: str) -> ColumnElement[bool]:
     if metric == PRIMARY:
-        return or_(
-            and_(TaskResult.family == "flores", TaskResult.metric == "chrf++"),
-            and_(or_(TaskResult.family.is_(None), TaskResult.family != "flores"), TaskResult.metric == "acc"),
-        )
+        return TaskResult.metric == TaskResult.primary_metric
     return TaskResult.metric == metric
 
 
@@ -537,24 +536,49 @@ def run_detail(engine: Engine, run_id: str) -> RunDetail | None:
         return RunDetail(**row._mapping, results=rows)
 
 
-def _paired(run_a: str, run_b: str, metric: str) -> Select[Any]:
+def _sample_metrics(engine: Engine, run_ids: Sequence[str], metric: str) -> dict[str, str]:
+    """Task -> the per-document score compared (`primary`: what each task's family declared, a
+    score key or `numerator/denominator`; else the metric named)."""
+    query = (
+        select(TaskResult.task, TaskResult.primary_metric, TaskResult.sample_metric)
+        .where(TaskResult.run_id.in_(run_ids))
+        .distinct()
+    )
+    out: dict[str, str] = {}
+    with engine.connect() as conn:
+        for task, primary, sample in conn.execute(query):
+            if metric != PRIMARY:
+                out[task] = metric
+            elif primary is not None:
+                out[task] = sample or primary
+    return out
+
+
+def _score_of(sample: Any, per_task: dict[str, str]) -> ColumnElement[Any]:
+    """One document's score: per task, a key of its scores or the ratio of two."""
+
+    def value(key: str) -> ColumnElement[Any]:
+        if "/" not in key:
+            return sample.scores[key].as_float()
+        numerator, _, denominator = key.partition("/")
+        return sample.scores[numerator].as_float() / func.nullif(sample.scores[denominator].as_float(), 0)
+
+    if not per_task:
+        return literal(None)
+    return case(*((sample.task == task, value(key)) for task, key in per_task.items()), else_=None)
+
+
+def _paired(run_a: str, run_b: str, per_task: dict[str, str]) -> Select[Any]:
     """Per-sample scores of the documents both runs scored, paired on task and document hash."""
     a = aliased(Sample, name="a")
     b = aliased(Sample, name="b")
     return (
-        select(a.task, a.doc_id, _score_of(a, metric).label("score_a"), _score_of(b, metric).label("score_b"))
+        select(
+            a.task, a.doc_id, _score_of(a, per_task).label("score_a"), _score_of(b, per_task).label("score_b")
+        )
         .join(b, and_(b.run_id == run_b, b.task == a.task, b.doc_hash == a.doc_hash))
         .where(a.run_id == run_a)
         .order_by(a.task, a.doc_id)
-    )
-
-
-def _score_of(sample: Any, metric: str) -> ColumnElement[Any]:
-    if metric != PRIMARY:
-        return sample.scores[metric].as_float()
-    return case(
-        (sample.task.startswith("flores_"), sample.scores["chrf++"].as_float()),
-        else_=sample.scores["acc"].as_float(),
     )
 
 
@@ -566,10 +590,12 @@ def compare_runs(
     resamples: int = 1000,
     alpha: float = 0.05,
 ) -> list[TaskDelta]:
-    """Per task: B minus A on the mean per-sample score (sentence chrF++ for FLORES, accuracy
-    otherwise), documents paired on their hash, with a paired-bootstrap 95% interval and p-value
+    """Per task: B minus A on the mean per-document primary score as each task's family declared
+    it (sentence chrF++ for FLORES, accuracy for choice tasks, a record's points rate), documents
+    paired on their hash, with a paired-bootstrap 95% interval and p-value
     (`core.stats.paired_bootstrap_mean`). Significant: p < alpha."""
-    query = _paired(run_a, run_b, metric)
+    per_task = _sample_metrics(engine, [run_a, run_b], metric)
+    query = _paired(run_a, run_b, per_task)
     scores: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     with engine.connect() as conn:
         for row in conn.execute(query):
@@ -580,7 +606,7 @@ def compare_runs(
     out = []
     for task, (a, b) in sorted(scores.items()):
         result = paired_bootstrap_mean(a, b, resamples=resamples)
-        name = metric if metric != PRIMARY else ("chrf++" if task.startswith("flores_") else "acc")
+        name = per_task[task]
         out.append(
             TaskDelta(
                 task,
@@ -611,8 +637,9 @@ def paired_samples(
     (accuracy); better compares the scores (sentence chrF++ for translation)."""
     a = aliased(Sample, name="a")
     b = aliased(Sample, name="b")
-    score_a = _score_of(a, metric)
-    score_b = _score_of(b, metric)
+    per_task = _sample_metrics(engine, [run_a, run_b], metric)
+    score_a = _score_of(a, per_task)
+    score_b = _score_of(b, per_task)
     query = (
         select(
             a.task,

@@ -17,6 +17,12 @@ class ResultRow:
     status: str
     finished_at: datetime | None
     task: str
+    family: str | None
+    language: str | None
+    primary_metric: str | None
+    """The task's primary metric, as its family declared it when the result was stored."""
+    sample_metric: str | None
+    protocol: str
     task_version: str
     task_hash: str
     metric: str
@@ -56,6 +62,11 @@ def list_results(
             Run.status,
             Run.finished_at,
             TaskResult.task,
+            TaskResult.family,
+            TaskResult.language,
+            TaskResult.primary_metric,
+            TaskResult.sample_metric,
+            TaskResult.protocol,
             TaskResult.task_version,
             TaskResult.task_hash,
             TaskResult.metric,

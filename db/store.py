@@ -114,9 +114,7 @@ def start_run(
     raise AssertionError("unreachable")
 
 
-def store_task(
-    factory: sessionmaker[Session], run_id: str, outcome: TaskOutcome, meta: TaskMeta
-) -> None:
+def store_task(factory: sessionmaker[Session], run_id: str, outcome: TaskOutcome, meta: TaskMeta) -> None:
     """Store one task's metrics and samples together, or nothing, with what its family declared
     about it (family, language, primary metric, protocol) on every result row."""
     if meta.primary_metric not in {m.metric for m in outcome.metrics}:

@@ -25,8 +25,18 @@ SCORE_SETTINGS = (
     "data",
     "flores200_spm_sha256",
     "judge",
+    "chat_template.sha256",
 )
-"""Run fingerprint keys whose values change a task's scores (`harness.run.fingerprint`)."""
+"""Run fingerprint keys whose values change a task's scores (`harness.run.fingerprint`); a dotted
+key is a path into a nested value (`chat_template.sha256`: absent when no chat template was applied)."""
+
+
+def setting(fingerprint: Mapping[str, Any], key: str) -> Any:
+    """The value at `key` (dotted: a path) in a run fingerprint; None when absent."""
+    value: Any = fingerprint
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,8 @@ def _setting_is(key: str, value: Any) -> ColumnElement[bool]:
     Compared as text: SQLite's JSON_EXTRACT returns numbers as numbers and PostgreSQL's `->>` as
     text, so both sides are cast to text; a JSON null and a missing key are both SQL NULL.
     """
-    text = cast(Run.fingerprint[key].as_string(), String)
+    path = tuple(key.split("."))
+    text = cast(Run.fingerprint[path if len(path) > 1 else key].as_string(), String)
     if value is None:
         return text.is_(None)
     if not isinstance(value, str | int | float) or isinstance(value, bool):

@@ -147,6 +147,15 @@ def eval_command(
             "tasks are kept, the rest run, with finished requests answered from the cache."
         ),
     ] = None,
+    apply_chat_template: Annotated[
+        bool,
+        typer.Option(
+            "--apply-chat-template",
+            help="Render prompts through the model's chat template: a task's instruction (GAOKAO-Bench's "
+            "prefix prompt) as the system message, the question as the user turn, few-shot examples as "
+            "turns. Fails for a model without a chat template. Recorded in the run fingerprint.",
+        ),
+    ] = False,
     comet_model: Annotated[
         str | None,
         typer.Option(
@@ -192,6 +201,7 @@ def eval_command(
         api_key_env=api_key_env,
         cache=cache,
         resume=resume,
+        apply_chat_template=apply_chat_template,
         comet_model=comet_model,
     )
     err = console(stderr=True)
@@ -303,6 +313,9 @@ def results_command(
     task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
     run: Annotated[str | None, typer.Option(help="Only this run id.")] = None,
     all_runs: Annotated[bool, typer.Option("--all", help="Include running and failed runs.")] = False,
+    primary: Annotated[
+        bool, typer.Option("--primary", help="Only each task's primary metric (as its family declares it).")
+    ] = False,
     output_format: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
     samples: Annotated[
         bool,
@@ -318,12 +331,17 @@ def results_command(
     from harness.output import console, rows_table, to_csv, to_json
 
     rows = list_results(make_engine(db), model=model, task=task, run_id=run, include_incomplete=all_runs)
+    if primary:
+        rows = [r for r in rows if r.metric == r.primary_metric]
     columns = [
         "run_id",
         "model",
         "step",
         "task",
+        "family",
+        "language",
         "metric",
+        "primary_metric",
         "value",
         "stderr",
         "n",
@@ -347,8 +365,8 @@ def results_command(
         console().print(
             rows_table(
                 rows,
-                ["run_id", "model", "step", "task", "metric", "value", "stderr", "n", "status"],
-                "results",
+                ["run_id", "model", "step", "task", "language", "metric", "value", "stderr", "n", "status"],
+                "results (* primary metric)",
             )
         )
 
@@ -524,23 +542,68 @@ def ingest_lm_eval(
 
 @data_app.command("fetch")
 def data_fetch(
-    name: Annotated[str, typer.Argument(help="Data set name: flores200.")],
+    name: Annotated[str, typer.Argument(help="Data set name (see `harness data list`), e.g. flores200.")],
     url: Annotated[
-        str | None, typer.Option(help="Download from this URL (a mirror) instead of the official one.")
+        list[str] | None,
+        typer.Option(
+            help="Mirror instead of the official source, once per download in `harness data list` order "
+            "(an archive URL; for a hub dataset the endpoint, default HF_ENDPOINT)."
+        ),
     ] = None,
     sha256: Annotated[
-        str | None, typer.Option(help="Expected SHA-256 of the archive (default: the pinned one).")
+        str | None, typer.Option(help="Expected SHA-256 of the first archive (default: the pinned one).")
+    ] = None,
+    dest: Annotated[
+        str | None, typer.Option(help="Data root to unpack into (default: the harness cache).")
     ] = None,
 ) -> None:
-    """Download an official distribution, verify its checksum and unpack it into the cache."""
+    """Download a data set from its official source, verify its SHA-256 pins and unpack it."""
+    from pathlib import Path
+
     from harness.data import fetch
 
     try:
-        target = fetch(name, url=url, sha256=sha256)
+        target = fetch(name, url=url or None, sha256=sha256, dest_root=Path(dest) if dest else None)
     except HarnessError as exc:
         _fail(exc)
         return
     typer.echo(f"{name}: unpacked into {target}")
+
+
+@data_app.command("list")
+def data_list(
+    data_dir: Annotated[
+        str | None, typer.Option(help="Data root to inspect (default HARNESS_DATA_DIR, then the cache).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List every data set: present or missing, path, pinned version, licence, size, tasks."""
+    from rich.table import Table
+
+    from harness.data import listing
+    from harness.output import console, to_json
+
+    rows = listing(data_dir)
+    if as_json:
+        typer.echo(to_json([asdict(row) for row in rows]))
+        return
+    table = Table(title="data sets")
+    for column in ("name", "status", "path", "version", "pinning", "licence", "size", "needed by"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        extra = [f"{p}: {'present' if ok else 'missing'}" for p, ok in row.parts.items() if p != row.name]
+        status = "\n".join(["[green]present[/]" if row.status == "present" else "[red]missing[/]", *extra])
+        table.add_row(
+            row.name,
+            status,
+            row.path,
+            row.version + (f"\n[dim]{row.note}[/]" if row.note else ""),
+            row.pinning,
+            row.licence,
+            f"{row.size_bytes / 1e6:.1f} MB" if row.size_bytes else "-",
+            ", ".join(row.families) + "\n" + ", ".join(row.tasks),
+        )
+    console().print(table)
 
 
 @tasks_app.command("list")
@@ -682,6 +745,10 @@ def sweep_command(
             "(default: HARNESS_DB, else local SQLite)."
         ),
     ] = None,
+    apply_chat_template: Annotated[
+        bool,
+        typer.Option("--apply-chat-template", help="Render prompts through each model's chat template."),
+    ] = False,
     cpus_per_unit: Annotated[float, typer.Option(help="CPUs Ray reserves for each unit.", min=0)] = 1.0,
     gpus_per_unit: Annotated[float, typer.Option(help="GPUs Ray reserves for each unit.", min=0)] = 0.0,
     json_output: Annotated[
@@ -709,6 +776,7 @@ def sweep_command(
         split=split,
         backend=backend,
         db_url=db,
+        apply_chat_template=apply_chat_template,
         cpus_per_unit=cpus_per_unit,
         gpus_per_unit=gpus_per_unit,
     )

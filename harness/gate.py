@@ -26,7 +26,6 @@ from core.stats import (
 )
 
 CORPUS_METRICS = ("chrf++", "bleu", "spbleu")
-PRIMARY_METRIC = {"flores": "chrf++", "ifmt": "chrf++"}
 
 
 class CannotCompare(HarnessError):
@@ -37,6 +36,10 @@ class CannotCompare(HarnessError):
 class TaskSide:
     version: str
     task_hash: str
+    primary_metric: str | None = None
+    """The primary metric its family declared, stored with the results (None: stored before that)."""
+    sample_metric: str | None = None
+    """Its per-document form: a score key, or `numerator/denominator`."""
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     """metric -> {"value", "signature"}"""
     samples: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -82,7 +85,10 @@ def side_from_rows(label: str, results: list[dict[str, Any]], samples: list[dict
         raise CannotCompare(f"{label}: holds {len(runs)} runs; a reference must name exactly one")
     tasks: dict[str, TaskSide] = {}
     for r in results:
-        side = tasks.setdefault(r["task"], TaskSide(r["task_version"], r["task_hash"]))
+        side = tasks.setdefault(
+            r["task"],
+            TaskSide(r["task_version"], r["task_hash"], r.get("primary_metric"), r.get("sample_metric")),
+        )
         side.metrics[r["metric"]] = {"value": r["value"], "signature": r["signature"]}
     for s in samples:
         if s["task"] not in tasks:
@@ -122,8 +128,35 @@ def load_side(ref: str, db_url: str | None) -> Side:
     return side_from_rows(ref, results, [asdict(s) for s in list_samples(engine, run_id)])
 
 
-def primary_metric(task: str) -> str:
-    return PRIMARY_METRIC.get(task.split("_", 1)[0], "acc")
+def primary_of(task: str, base: TaskSide, cand: TaskSide) -> tuple[str, str]:
+    """(primary metric, its per-document form) as stored with both sides' results."""
+    declared = {(s.primary_metric, s.sample_metric) for s in (base, cand) if s.primary_metric}
+    if not declared:
+        raise CannotCompare(
+            f"{task}: neither side records its primary metric (stored before it was recorded); "
+            "name one with --metric, or store the runs again"
+        )
+    if len(declared) > 1:
+        raise CannotCompare(f"{task}: the two sides declare different primary metrics ({sorted(declared)})")
+    primary, sample = declared.pop()
+    return primary, sample or primary
+
+
+def _ratio_test(
+    keys: tuple[str, str], task: str, pairs: list[tuple[dict, dict]], resamples: int, seed: int
+) -> PairedResult:
+    """Paired bootstrap of sum(numerator)/sum(denominator) over documents (points rate, term usage)."""
+    for b, c in pairs:
+        if any(k not in side["scores"] for k in keys for side in (b, c)):
+            raise CannotCompare(f"{task}: document {b['doc_id']} has no per-document {'/'.join(keys)}")
+
+    def stats(i: int) -> np.ndarray:
+        return np.asarray([[p[i]["scores"][k] for k in keys] for p in pairs], dtype=np.float64)
+
+    def ratio(totals: list[Any]) -> float:
+        return float(totals[0]) / float(totals[1]) if totals[1] else 0.0
+
+    return paired_bootstrap_corpus(stats(0), stats(1), ratio, resamples, seed, integer_stats=False)
 
 
 def _corpus_test(
@@ -189,7 +222,7 @@ def compare(
                 f"{task}: task differs (version {base.version} vs {cand.version}, "
                 f"hash {base.task_hash[:12]} vs {cand.task_hash[:12]}); the scores measure different things"
             )
-        name = metric or primary_metric(task)
+        name, per_doc = (metric, metric) if metric else primary_of(task, base, cand)
         if name not in base.metrics or name not in cand.metrics:
             raise CannotCompare(f"{task}: metric {name} not stored on both sides")
         if base.metrics[name]["signature"] != cand.metrics[name]["signature"]:
@@ -201,14 +234,22 @@ def compare(
         changed = sum(b["output"] != c["output"] for b, c in pairs)
         if name in CORPUS_METRICS:
             result = _corpus_test(name, task, pairs, resamples, seed)
+        elif "/" in per_doc:
+            numerator, _, denominator = per_doc.partition("/")
+            result = _ratio_test((numerator, denominator), task, pairs, resamples, seed)
         else:
             missing_scores = [
-                b["doc_id"] for b, c in pairs if name not in b["scores"] or name not in c["scores"]
+                b["doc_id"] for b, c in pairs if per_doc not in b["scores"] or per_doc not in c["scores"]
             ]
             if missing_scores:
-                raise CannotCompare(f"{task}: document {missing_scores[0]} has no per-document {name} score")
+                raise CannotCompare(
+                    f"{task}: document {missing_scores[0]} has no per-document {per_doc} score"
+                )
             result = paired_bootstrap_mean(
-                [b["scores"][name] for b, _ in pairs], [c["scores"][name] for _, c in pairs], resamples, seed
+                [b["scores"][per_doc] for b, _ in pairs],
+                [c["scores"][per_doc] for _, c in pairs],
+                resamples,
+                seed,
             )
         results.append((task, name, result, changed))
     adjusted = holm([r.p_value for _, _, r, _ in results])

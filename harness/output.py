@@ -43,6 +43,8 @@ def rows_table(rows: Sequence[Any], columns: Sequence[str], title: str) -> Table
         values = asdict(row)
         if "run_id" in values:
             values["run_id"] = values["run_id"][:8]
+        if values.get("primary_metric") and values.get("metric") == values["primary_metric"]:
+            values["metric"] = f"{values['metric']} *"
         table.add_row(
             *(_fmt(v) if isinstance(v, float) or v is None else str(v) for v in (values[c] for c in columns))
         )

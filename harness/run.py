@@ -18,7 +18,7 @@ from harness.metrics.comet import comet_outcome, scorer_for_run
 from harness.models import ModelSpec
 from harness.specs import EvalConfig, RunResult
 from tasks import registry
-from tasks.base import JudgedFamily, TaskFamily, TaskOptions
+from tasks.base import GroupSpec, JudgedFamily, TaskFamily, TaskOptions
 
 BACKENDS = {
     "hf": "harness-hf",
@@ -57,10 +57,13 @@ def fingerprint(
     spm_status: spm.SpmStatus,
     judge: dict[str, Any] | None = None,
     engine: dict[str, Any] | None = None,
+    chat_template_sha256: str | None = None,
 ) -> dict[str, Any]:
     """What identifies how the run's numbers were produced (weights are identified by the checkpoint);
-    with `judge` (the judge model and prompt versions) when a task was judged, and `engine` (the
-    vLLM version and parallelism, or the served endpoint) for the vllm and api backends."""
+    with `judge` (the judge model and prompt versions) when a task was judged, `engine` (the
+    vLLM version and parallelism, or the served endpoint) for the vllm and api backends, and
+    `chat_template` (applied, and the SHA-256 of the template's text) with `--apply-chat-template`
+    (absent without it, so that runs made before the flag existed still resume)."""
     out = {
         "versions": {
             "harness": __version__,
@@ -77,7 +80,33 @@ def fingerprint(
         "data": "bundled-sample" if config.bundled_sample else (config.data_dir or "default"),
         "flores200_spm_sha256": spm_status.sha256,
     }
+    if config.apply_chat_template:
+        out["chat_template"] = {"applied": True, "sha256": chat_template_sha256}
     return out | ({"judge": judge} if judge else {}) | ({"engine": engine} if engine else {})
+
+
+def chat_template_sha256(spec: ModelSpec) -> str:
+    """SHA-256 of the chat template of the model's tokenizer (read without loading the weights); a
+    model without one is an error naming `--apply-chat-template`."""
+    import hashlib
+
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(spec.pretrained)
+    except (OSError, ValueError) as exc:
+        raise HarnessError(
+            f"--apply-chat-template: cannot read the tokenizer of {spec.pretrained} ({exc})"
+        ) from exc
+    template = tokenizer.chat_template
+    if isinstance(template, dict):  # named templates: lm-eval uses "default"
+        template = template.get("default")
+    if not template:
+        raise HarnessError(
+            f"--apply-chat-template: {spec.pretrained} has no chat template (tokenizer_config.json "
+            "chat_template); run without the flag or use a chat model"
+        )
+    return hashlib.sha256(template.encode("utf-8")).hexdigest()
 
 
 @functools.cache
@@ -118,6 +147,7 @@ def run_task(
         bootstrap_iters=0,
         fewshot_random_seed=config.fewshot_seed,
         task_manager=TaskManager(include_defaults=False),
+        apply_chat_template=config.apply_chat_template,
     )
     if output is None:
         raise HarnessError(f"{name}: lm-eval returned no results")
@@ -134,8 +164,8 @@ class PreparedTasks(NamedTuple):
     spm_status: spm.SpmStatus
     infos: dict[str, Any]
     """Task name -> its family's task info (version, content hash, ...)."""
-    groups: dict[str, list[str]]
-    """The groups among the names asked for -> their member tasks (scored by `harness.groups`)."""
+    groups: dict[str, GroupSpec]
+    """The groups among the names asked for -> their members and rule (scored by `harness.groups`)."""
 
 
 def prepare_tasks(config: EvalConfig) -> PreparedTasks:
@@ -198,8 +228,15 @@ def evaluate(
     engine = make_engine(config.db_url)
     factory = make_session_factory(engine)
     engine_details = engine_info(config, spec)
+    template_sha256 = chat_template_sha256(spec) if config.apply_chat_template else None
     run_fingerprint = fingerprint(
-        config, device, dtype, spm_status, judge_fingerprint(config, judge_spec, judged), engine_details
+        config,
+        device,
+        dtype,
+        spm_status,
+        judge_fingerprint(config, judge_spec, judged),
+        engine_details,
+        template_sha256,
     )
     if comet is not None:
         run_fingerprint["comet"] = comet.fingerprint()

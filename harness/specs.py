@@ -50,6 +50,11 @@ class EvalConfig:
     """Answer requests from the response cache and store new answers there (`hf` backend)."""
     resume: str | None = None
     """Continue this unfinished run (id or prefix): its stored tasks are kept, the rest are run."""
+    apply_chat_template: bool = False
+    """Render every prompt through the model's chat template (lm-eval's `apply_chat_template`): a
+    task's `description` becomes the system message and its document text the user turn, few-shot
+    examples user/assistant turns (`fewshot_as_multiturn`, lm-eval's default); no system instruction
+    of our own. A model without a chat template is an error."""
     comet_model: str | None = None
     """COMET checkpoint (`.../checkpoints/model.ckpt`, its model folder, or a hub name) scoring each MT
     task in-process; needs unbabel-comet (`.venv-comet`). None: no COMET."""

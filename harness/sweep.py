@@ -73,6 +73,8 @@ class SweepConfig:
     split: str | None = None
     backend: str = "hf"
     db_url: str | None = None
+    apply_chat_template: bool = False
+    """Render prompts through each model's chat template (see `EvalConfig.apply_chat_template`)."""
     cpus_per_unit: float = 1.0
     gpus_per_unit: float = 0.0
 
@@ -246,10 +248,10 @@ def _resolve_models(models: list[str]) -> list[tuple[str, str]]:
 def plan(config: SweepConfig) -> Plan:
     """Check everything, list the units and mark those the database already holds as skipped."""
     from db.session import make_engine
-    from db.sweep_queries import SCORE_SETTINGS, finished_units
+    from db.sweep_queries import SCORE_SETTINGS, finished_units, setting
     from harness.backends.hf import pick_dtype
-    from harness.gate import primary_metric
-    from harness.run import fingerprint, prepare_tasks
+    from harness.models import resolve_model
+    from harness.run import chat_template_sha256, fingerprint, prepare_tasks
 
     _check_settings(config)
     db_url = absolute_db_url(config.db_url)
@@ -267,22 +269,28 @@ def plan(config: SweepConfig) -> Plan:
         db_url=db_url,
         split=config.split,
         backend=config.backend,
+        apply_chat_template=config.apply_chat_template,
     )
     prepared = prepare_tasks(replace(template, tasks=config.tasks))
     tasks, spm_status = prepared.tasks, prepared.spm_status
     hashes = {name: info.task_hash for name, info in prepared.infos.items()}
     models = _resolve_models(config.models)
     expected = fingerprint(template, device, pick_dtype(config.dtype, device), spm_status)
-    settings = {key: expected.get(key) for key in SCORE_SETTINGS}
+    settings = {key: setting(expected, key) for key in SCORE_SETTINGS}
     units = [
-        Unit(model=arg, source=source, task=name, task_hash=hashes[name], metric=primary_metric(name))
+        Unit(
+            model=arg, source=source, task=name, task_hash=hashes[name], metric=fam.meta(name).primary_metric
+        )
         for arg, source in models
-        for name, _ in tasks
+        for name, fam in tasks
     ]
     engine = make_engine(db_url)  # migrated here, once, before workers open it
     try:
-        for _, source in models:
-            finished = finished_units(engine, source, hashes, settings)
+        for arg, source in models:
+            # The chat template is the model's own: its hash is part of what a unit's scores depend on.
+            chat = chat_template_sha256(resolve_model(arg)) if config.apply_chat_template else None
+            model_settings = settings | {"chat_template.sha256": chat}
+            finished = finished_units(engine, source, hashes, model_settings)
             for unit in units:
                 if unit.source == source and unit.task in finished:
                     unit.status = "skipped"
@@ -299,8 +307,8 @@ def unit_config(plan: Plan, unit: Unit) -> EvalConfig:
 
 def run_unit(config: EvalConfig) -> dict[str, Any]:
     """Evaluate one unit (one model, one task) as its own run; failures are returned, not raised."""
-    from harness.gate import primary_metric
     from harness.run import evaluate
+    from tasks.registry import family_of_name
 
     started = time.monotonic()
     outcome: dict[str, Any] = {"pid": os.getpid(), "node_id": None}
@@ -315,7 +323,8 @@ def run_unit(config: EvalConfig) -> dict[str, Any]:
             "seconds": time.monotonic() - started,
         }
     (task,) = config.tasks
-    metric = primary_metric(task)
+    fam = family_of_name(task)
+    metric = fam.meta(task).primary_metric if fam else None
     value = next((r.value for r in result.results if r.task == task and r.metric == metric), None)
     return outcome | {
         "status": "done",

@@ -22,13 +22,23 @@ class TaskInfo:
     prompt_template: str
 
 
-GroupRule = Literal["macro", "size_weighted", "points_sum"]
+GroupRule = Literal["macro", "size_weighted", "macro_and_size_weighted", "points_sum"]
 """How a group's score comes from its member tasks' scores (`harness.groups`):
 `macro`: the unweighted mean over tasks (C-Eval's average over subjects, FLORES's over directions);
 `size_weighted`: the mean weighted by each task's number of documents, as lm-eval's groups with
 `weight_by_size` (the unweighted mean is reported beside it as `<metric>_unweighted`);
+`macro_and_size_weighted`: the macro mean as `<metric>` (C-Eval's paper average over subjects), and
+lm-eval's size-weighted mean beside it as `<metric>_size_weighted` (its `ceval-valid` group);
 `points_sum`: `points` and `points_available` summed and `points_rate` their ratio, as GAOKAO-Bench
 totals a paper (other metrics macro)."""
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A group asked for: its member tasks and the rule its family declared for it."""
+
+    members: list[str]
+    rule: GroupRule
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from functools import cache
 from pathlib import Path
 
 from core.errors import HarnessError
-from tasks.base import TaskFamily
+from tasks.base import GroupSpec, TaskFamily
+from tasks.datasource import DataSource
 
 FAMILIES: dict[str, str] = {
     "flores": "tasks.flores.task:Flores",
@@ -47,17 +48,18 @@ def expand(names: list[str], resolve_root: RootResolver) -> list[tuple[str, Task
 
 def expand_with_groups(
     names: list[str], resolve_root: RootResolver
-) -> tuple[list[tuple[str, TaskFamily]], dict[str, list[str]]]:
-    """`expand`'s tasks, and those of `names` that are groups with their member tasks."""
+) -> tuple[list[tuple[str, TaskFamily]], dict[str, GroupSpec]]:
+    """`expand`'s tasks, and those of `names` that are groups with their member tasks and the rule
+    their family declared for aggregating them."""
     out: list[tuple[str, TaskFamily]] = []
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, GroupSpec] = {}
     for raw in names:
         name = raw.strip()
         if not name:
             continue
         fam, members, is_group = _lookup(name, resolve_root)
         if is_group:
-            groups[name] = members
+            groups[name] = GroupSpec(members, fam.group_rule(name))
         out.extend((m, fam) for m in members if m not in [n for n, _ in out])
     if not out:
         raise HarnessError("--tasks: no task given")
@@ -78,7 +80,7 @@ def _lookup(name: str, resolve_root: RootResolver) -> tuple[TaskFamily, list[str
         return fam, groups[name], True
     if fam.owns(name, root):
         return fam, [name], False
-    candidates = list(groups) + groups.get(fam.name, [])
+    candidates = list(groups) + sorted({task for members in groups.values() for task in members})
     close = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
     hint = (
         f"; did you mean {', '.join(close)}?" if close else f"; see `harness tasks list --family {fam.name}`"
@@ -92,4 +94,13 @@ def static_groups() -> dict[str, list[str]]:
     for name in FAMILIES:
         if not family(name).discovered:
             out.update(family(name).groups(None))
+    return out
+
+
+def data_sources() -> dict[str, tuple[DataSource, list[str]]]:
+    """Every data set the families declare (`sources`), with the families that read it, in FAMILIES order."""
+    out: dict[str, tuple[DataSource, list[str]]] = {}
+    for name in FAMILIES:
+        for source in getattr(family(name), "sources", ()):
+            out.setdefault(source.name, (source, []))[1].append(name)
     return out

@@ -6,9 +6,11 @@ each through `db.store`, one transaction per task, as `harness eval` does."""
 
 import sys
 
-from core.records import MetricResult, SampleRecord, TaskOutcome
+from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from db import store
 from db.session import make_engine, make_session_factory
+
+META = TaskMeta("synthetic", None, "chrf++", "chrf++", "rows written by the concurrency test")
 
 
 def outcome(task: str, samples: int) -> TaskOutcome:
@@ -35,7 +37,7 @@ def main(url: str, tag: str, runs: int, tasks: int, samples: int) -> None:
         # The same model and checkpoint in both processes, as two `harness eval` of one model.
         run_id = store.start_run(factory, "shared-model", "/ckpt/shared", "local", {"writer": tag, "run": r})
         for t in range(tasks):
-            store.store_task(factory, run_id, outcome(f"{tag}_task{t}", samples))
+            store.store_task(factory, run_id, outcome(f"{tag}_task{t}", samples), META)
         store.finish_run(factory, run_id, "complete")
     print("done", flush=True)
 

@@ -25,8 +25,9 @@ if not deltas:
     st.warning("The two runs share no scored documents.")
     st.stop()
 st.caption(
-    "Per-sample primary score (sentence chrF++ for translation, accuracy otherwise), documents "
-    "paired on their hash; 95% paired-bootstrap interval (1000 resamples); significant at p < 0.05."
+    "Per-document primary score as each task's family declares it (sentence chrF++ for translation, "
+    "accuracy for choice tasks, a record's points rate for GAOKAO-Bench), documents paired on their hash; "
+    "95% paired-bootstrap interval (1000 resamples); significant at p < 0.05."
 )
 table = pd.DataFrame(
     [
@@ -49,8 +50,9 @@ st.dataframe(table, width="stretch", hide_index=True)
 st.subheader("Documents")
 tasks = [d.task for d in deltas]
 task = selectbox("Task", "task", tasks)
-translation = task.startswith("flores_")
-outcomes = ["all", "a_better", "b_better"] if translation else list(q.OUTCOMES)
+metric = {d.task: d.metric for d in deltas}[task]
+graded = metric != "acc"  # right and wrong are the outcomes of a 0/1 score; others are better or worse
+outcomes = ["all", "a_better", "b_better"] if graded else list(q.OUTCOMES)
 names = {
     "all": "all",
     "a_right_b_wrong": "A right, B wrong",
@@ -71,7 +73,7 @@ def source(prompt: str) -> str:
     return line.split(": ", 1)[1] if ": " in line else line
 
 
-if translation:
+if graded:
     rows = [
         {
             "doc": s.doc_id,
@@ -79,8 +81,8 @@ if translation:
             "reference": s.target,
             "hypothesis A": s.output_a,
             "hypothesis B": s.output_b,
-            "chrF++ A": s.score_a,
-            "chrF++ B": s.score_b,
+            f"{metric} A": s.score_a,
+            f"{metric} B": s.score_b,
         }
         for s in samples
     ]

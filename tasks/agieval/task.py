@@ -34,6 +34,7 @@ from typing import Any
 from core.errors import HarnessError
 from core.hashing import content_hash
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
+from tasks.agieval.source import SOURCES
 from tasks.base import GroupRule, TaskInfo, TaskOptions
 from tasks.choice import read_jsonl
 
@@ -471,6 +472,7 @@ PROTOCOL = (
 class Agieval:
     name = "agieval"
     data_set = "agieval"
+    sources = SOURCES
     discovered = False
     splits: tuple[str, ...] = ()
     version = VERSION

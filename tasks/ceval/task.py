@@ -18,6 +18,7 @@ from core.errors import HarnessError
 from core.hashing import content_hash
 from core.records import TaskMeta, TaskOutcome
 from tasks.base import GroupRule, TaskInfo, TaskOptions
+from tasks.ceval.source import SOURCES
 from tasks.choice import collect_choice
 
 VERSION = "ceval-prompt-v1"
@@ -216,6 +217,7 @@ PROTOCOL = (
 class Ceval:
     name = "ceval"
     data_set = "ceval"
+    sources = SOURCES
     discovered = True
     splits: tuple[str, ...] = ()
     version = VERSION
@@ -249,7 +251,9 @@ class Ceval:
         }
 
     def group_rule(self, group: str) -> GroupRule:
-        return "macro"
+        # C-Eval's paper averages subjects ("the average accuracy over all the subjects"); lm-eval's
+        # ceval-valid group weights them by size, reported beside it.
+        return "macro_and_size_weighted"
 
     def meta(self, name: str) -> TaskMeta:
         return TaskMeta(self.name, "zho_Hans", "acc", "acc", PROTOCOL)

@@ -17,6 +17,7 @@ from core.hashing import content_hash
 from core.languages import FLORES_LANGUAGES
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from tasks.base import GroupRule, TaskInfo, TaskOptions
+from tasks.flores.source import SOURCES
 
 PIVOT = "eng_Latn"
 PROMPT_VERSION = "flores-prompt-v1"
@@ -212,6 +213,7 @@ class Flores:
 
     name = "flores"
     data_set = "flores200"
+    sources = SOURCES
     discovered = False
     splits: tuple[str, ...] = ()
 

@@ -14,6 +14,7 @@ from core.lineage import Lineage
 from core.records import MetricResult, SampleRecord, TaskOutcome
 from db import store
 from db.session import make_engine, make_session_factory
+from tasks.registry import family_of_name
 
 DOCS = 20
 FLORES = ["flores_eng_Latn-lin_Latn", "flores_lin_Latn-eng_Latn", "flores_eng_Latn-swh_Latn"]
@@ -21,6 +22,13 @@ FLORES_ZH = "flores_eng_Latn-zho_Hans"
 XNLI = ["xnli_en", "xnli_sw", "afrixnli_lin"]
 LANGUAGE_NAME = {"lin_Latn": "Lingala", "swh_Latn": "Swahili", "zho_Hans": "Chinese", "eng_Latn": "English"}
 BASE_SOURCE = "org/base-model"
+
+
+def _store(factory: object, run_id: str, outcome: TaskOutcome) -> None:
+    """Store with what the task's real family declares about it (language, primary metric, ...)."""
+    fam = family_of_name(outcome.task)
+    assert fam is not None, outcome.task
+    store.store_task(factory, run_id, outcome, fam.meta(outcome.task))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -60,6 +68,48 @@ def _choice(task: str, skill: float, rng: random.Random) -> TaskOutcome:
     return TaskOutcome(task, "xnli-prompt-v1", "b" * 64, metrics, samples)
 
 
+def _terms(task: str, skill: float, rng: random.Random) -> TaskOutcome:
+    """A terminology task (IF-MT family): its primary metric is the term-usage rate, not accuracy."""
+    samples = []
+    for i in range(DOCS):
+        used = sum(rng.random() < skill for _ in range(2))
+        scores = {"terms_used": float(used), "terms_total": 2.0, "chrf++": rng.uniform(20, 60)}
+        samples.append(
+            SampleRecord(i, f"{task}-{i}", f"English: sentence {i}\nGerman:", "ref", "hyp", scores)
+        )
+    rate = sum(s.scores["terms_used"] for s in samples) / (2.0 * DOCS)
+    chrf = sum(s.scores["chrf++"] for s in samples) / DOCS
+    metrics = [
+        MetricResult(task, "term_usage", rate, 0.05, DOCS, "term_usage|exact"),
+        MetricResult(task, "chrf++", chrf, 1.5, DOCS, "nrefs:1|case:mixed|chrF2++"),
+    ]
+    return TaskOutcome(task, "ifmt-terms-v1", "c" * 64, metrics, samples)
+
+
+FAMILY_TASKS = {
+    "flores_eng_Latn-lin_Latn": _flores,
+    "kobest_copa": _choice,
+    "ceval_law": _choice,
+    "ifmt_terms_en-de_iate": _terms,
+}
+"""One task of each of four families, for `seed_families`."""
+
+
+def seed_families(url: str) -> list[str]:
+    """Two models, each with one run over FLORES, KoBEST, C-Eval and the IF-MT terminology task,
+    stored with what each real family declares; returns the run ids."""
+    factory = make_session_factory(make_engine(url))
+    rng = random.Random(11)
+    runs = []
+    for model, skill in (("model-a", 0.6), ("model-b", 0.4)):
+        run_id = store.start_run(factory, Lineage(model), f"org/{model}", "hub", _fingerprint("float32"))
+        for task, make in FAMILY_TASKS.items():
+            _store(factory, run_id, make(task, skill * 100 if make is _flores else skill, rng))
+        store.finish_run(factory, run_id, "complete")
+        runs.append(run_id)
+    return runs
+
+
 def _fingerprint(dtype: str) -> dict[str, object]:
     return {
         "versions": {"harness": "0.1.0", "lm_eval": "0.4.13", "transformers": "4.57.0", "torch": "2.13.0"},
@@ -87,10 +137,10 @@ def seed(url: str) -> Seeded:
         for task in FLORES + ([FLORES_ZH] if zh else []):
             # Lingala improves with training; Chinese (when present) and the rest do not.
             skill = flores + (10 if "lin_Latn" in task else 0)
-            store.store_task(factory, run_id, _flores(task, skill, rng))
+            _store(factory, run_id, _flores(task, skill, rng))
         if acc is not None:
             for task in XNLI:
-                store.store_task(factory, run_id, _choice(task, acc, rng))
+                _store(factory, run_id, _choice(task, acc, rng))
         store.finish_run(factory, run_id, "complete")
         seeded.runs[key] = run_id
 
@@ -102,7 +152,7 @@ def seed(url: str) -> Seeded:
     failed = store.start_run(
         factory, Lineage("lin-cpt", step=300), "/ckpt/lin-cpt/checkpoint-300", "local", {}
     )
-    store.store_task(factory, failed, _flores(FLORES[0], 99.0, rng))
+    _store(factory, failed, _flores(FLORES[0], 99.0, rng))
     store.finish_run(factory, failed, "failed", error="KeyboardInterrupt")
     engine.dispose()
     return seeded

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.seed import seed
+from tests.app.seed import seed, seed_families
 from tests.conftest import HARNESS, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,9 +44,20 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    _need_chromium()
     url = f"sqlite:///{tmp_path / 'app.db'}"
     seed(url)
+    yield from _serve(url, tmp_path)
+
+
+@pytest.fixture
+def families_server(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'families.db'}"
+    seed_families(url)
+    yield from _serve(url, tmp_path)
+
+
+def _serve(url: str, tmp_path: Path) -> Iterator[str]:
+    _need_chromium()
     port = _free_port()
     log = (tmp_path / "app.log").open("w")
     proc = subprocess.Popen(
@@ -101,5 +112,31 @@ def test_leaderboard_in_chromium(server: str) -> None:
             for model in ("base-model", "lin-cpt", "other-model"):
                 assert model in text or model in body, model
             assert "family=flores" in page.url  # the filter stayed in the URL
+        finally:
+            browser.close()
+
+
+def test_default_leaderboard_has_a_column_per_family_including_ifmt(families_server: str) -> None:
+    """The default (primary-metric) view: each family's primary metric as its family declared it,
+    so the IF-MT terminology task (term usage, no accuracy) has its column."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(families_server, timeout=60_000)
+            expect(page.get_by_role("heading", name="Leaderboard")).to_be_visible(timeout=60_000)
+            grid = page.locator("[data-testid='stDataFrame']").first
+            expect(grid).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(ARTIFACTS / "leaderboard-families.png"), full_page=True)
+            # The grid draws on a canvas; its accessible table (in the page's HTML) carries the text.
+            text = grid.inner_text() + grid.inner_html()
+            for column in ("flores", "kobest", "ceval", "ifmt_terms"):
+                assert column in text, (column, text[:500])
+            for model in ("model-a", "model-b"):
+                assert model in text, model
         finally:
             browser.close()

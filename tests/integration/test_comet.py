@@ -260,7 +260,7 @@ def test_in_process_comet_equals_rescore(scored: dict[str, Any]) -> None:
 
 def _store_run(db_url: str, task: str) -> str:
     """A complete run holding one task with two samples, written through the harness's own store."""
-    from core.records import MetricResult, SampleRecord, TaskOutcome
+    from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
     from db import store
     from db.session import make_engine, make_session_factory
 
@@ -268,7 +268,8 @@ def _store_run(db_url: str, task: str) -> str:
     run_id = store.start_run(factory, "stored-model", "/models/stored", "local", {"data": "default"})
     samples = [SampleRecord(i, f"h{i}", "p", "reference", "output", {"acc": 1.0}) for i in range(2)]
     metrics = [MetricResult(task, "acc", 1.0, 0.0, 2, "sig")]
-    store.store_task(factory, run_id, TaskOutcome(task, "v1", "h" * 64, metrics, samples))
+    meta = TaskMeta("synthetic", None, "acc", "acc", "")
+    store.store_task(factory, run_id, TaskOutcome(task, "v1", "h" * 64, metrics, samples), meta)
     store.finish_run(factory, run_id, "complete")
     return run_id
 

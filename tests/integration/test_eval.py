@@ -174,8 +174,9 @@ def test_every_command_has_help() -> None:
     commands = [[c.name] for c in app.registered_commands] + [
         [g.name, c.name] for g in app.registered_groups for c in g.typer_instance.registered_commands
     ]
-    # eval, rescore, results, gate, app, adapt, sweep; data fetch; tasks list, tasks show; ingest lm-eval
-    assert len(commands) == 11
+    # eval, rescore, results, gate, app, adapt, sweep; data fetch, data list; tasks list, tasks show;
+    # ingest lm-eval
+    assert len(commands) == 12
     for command in [[], ["data"], ["tasks"], ["ingest"], *commands]:
         result = run_harness(*[part for part in command if part], "--help")
         assert result.returncode == 0 and "Usage" in result.stdout, command

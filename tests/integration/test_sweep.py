@@ -25,7 +25,7 @@ from typing import NoReturn
 
 import pytest
 
-from core.records import MetricResult, SampleRecord, TaskOutcome
+from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from db import store
 from db.session import make_engine, make_session_factory
 from db.sweep_queries import finished_units
@@ -317,7 +317,7 @@ def test_finished_units_query(backend: str, request: pytest.FixtureRequest, tmp_
     def run(source: str, outcomes: list[TaskOutcome], fingerprint: dict, status: str = "complete") -> str:
         run_id = store.start_run(factory, "m", source, "local", fingerprint)
         for outcome in outcomes:
-            store.store_task(factory, run_id, outcome)
+            store.store_task(factory, run_id, outcome, TaskMeta("synthetic", None, "chrf++", "chrf++", ""))
         store.finish_run(factory, run_id, status)
         return run_id
 

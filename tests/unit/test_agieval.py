@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.errors import HarnessError
-from harness.data import SOURCES, resolve
+from harness.data import resolve
 from tasks import registry
 from tasks.agieval import task as agieval
 from tasks.agieval.task import SUBJECTS, Agieval, load_docs, load_subject
@@ -60,11 +60,11 @@ def test_names_and_groups() -> None:
     assert [lm_eval_yaml(s)["task"] for s in SUBJECTS] == NAMES
 
 
-def test_data_source_is_manual_and_names_the_official_layout(tmp_path: Path) -> None:
-    source = SOURCES["agieval"]
-    assert source.manual and "ruixiangcui/AGIEval" in source.manual and not source.url
-    assert set(source.required) == {f"v1/gaokao-{s}.jsonl" for s in SUBJECTS}
-    with pytest.raises(HarnessError, match=r"agieval/v1/gaokao-.*\.jsonl.*ruixiangcui/AGIEval"):
+def test_data_source_is_the_official_repository(tmp_path: Path) -> None:
+    [source] = Agieval().sources
+    assert [(d.kind, d.repo) for d in source.downloads] == [("github", "ruixiangcui/AGIEval")]
+    assert {f"v1/gaokao-{s}.jsonl" for s in SUBJECTS} <= set(source.layout.required)
+    with pytest.raises(HarnessError, match=r"agieval/v1/.*harness data fetch agieval"):
         resolve("agieval", tmp_path)
     assert resolve("agieval", need_shared_data()) == need_shared_data() / "agieval"
 

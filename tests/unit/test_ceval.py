@@ -206,10 +206,10 @@ def test_macro_average_is_unweighted_over_subjects() -> None:
 
 
 def test_data_source_entry(tmp_path: Path) -> None:
-    from harness.data import fetch, resolve
+    from harness.data import resolve
 
     assert resolve("ceval", need_shared_data()) == SHARED_DATA / "ceval"
     with pytest.raises(HarnessError, match="ceval data not found: expected .*subject_mapping.json"):
         resolve("ceval", tmp_path)
-    with pytest.raises(HarnessError, match="ceval has no pinned download: unzip the official ceval-exam.zip"):
-        fetch("ceval", dest_root=tmp_path)
+    with pytest.raises(HarnessError, match="harness data fetch ceval"):
+        resolve("ceval", tmp_path)

@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, func, insert, inspect, select, text
 
-from core.records import MetricResult, SampleRecord, TaskOutcome
+from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from db import store
 from db.models import Base, Checkpoint, Model, Run, Sample, TaskResult
 from db.queries import list_results
@@ -23,6 +23,8 @@ from tests.conftest import ROOT, run_harness
 from tests.pg import new_database, postgres_url  # noqa: F401  (postgres_url: the server fixture)
 
 BACKENDS = ["sqlite", "postgresql"]
+
+META = TaskMeta("synthetic", None, "chrf++", "chrf++", "rows written by the storage tests")
 
 
 def _outcome(task: str, value: float) -> TaskOutcome:
@@ -52,7 +54,7 @@ def test_complete_run_is_listed(db_url: str) -> None:
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     run_id = store.start_run(factory, "m", "/ckpt", "local", {"dtype": "float32"})
-    store.store_task(factory, run_id, _outcome("t1", 12.5))
+    store.store_task(factory, run_id, _outcome("t1", 12.5), META)
     assert list_results(engine) == []  # still running: not shown by default
     assert [r.status for r in list_results(engine, include_incomplete=True)] == ["running"]
     store.finish_run(factory, run_id, "complete")
@@ -66,7 +68,7 @@ def test_failed_run_keeps_what_it_scored(db_url: str) -> None:
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     run_id = store.start_run(factory, "m", "/ckpt", "local", {})
-    store.store_task(factory, run_id, _outcome("t1", 1.0))
+    store.store_task(factory, run_id, _outcome("t1", 1.0), META)
     store.finish_run(factory, run_id, "failed", error="KeyboardInterrupt")
     rows = list_results(engine, include_incomplete=True)
     assert [(r.task, r.status) for r in rows] == [("t1", "failed")]
@@ -82,7 +84,7 @@ def test_results_command_formats(db_url: str) -> None:
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     run_id = store.start_run(factory, "m", "/ckpt", "local", {})
-    store.store_task(factory, run_id, _outcome("flores_eng_Latn-lin_Latn", 10.0))
+    store.store_task(factory, run_id, _outcome("flores_eng_Latn-lin_Latn", 10.0), META)
     store.finish_run(factory, run_id, "complete")
     as_json = json.loads(run_harness("results", "--db", db_url, "--format", "json", check=True).stdout)
     assert as_json["results"][0]["value"] == 10.0 and as_json["results"][0]["run_id"] == run_id
@@ -97,7 +99,8 @@ def test_results_command_formats(db_url: str) -> None:
     assert run_harness("results", "--db", db_url, "--samples").returncode == 2
     as_csv = run_harness("results", "--db", db_url, "--format", "csv", "--task", "nope", check=True).stdout
     assert as_csv.splitlines() == [
-        "run_id,model,step,task,metric,value,stderr,n,status,finished_at,signature,note"
+        "run_id,model,step,task,family,language,metric,primary_metric,value,stderr,n,status,finished_at,"
+        "signature,note"
     ]
     table = run_harness("results", "--db", db_url, check=True).stdout
     assert "flores_eng_Latn-lin_Latn" in table

@@ -1,6 +1,7 @@
 """`harness gate` on constructed per-document data with known answers, through the real CLI."""
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,11 @@ def _write_run(
                 "status": "complete",
                 "finished_at": None,
                 "task": task,
+                "family": "toy",
+                "language": None,
+                "primary_metric": extra.get("primary_metric", "acc"),
+                "sample_metric": extra.get("sample_metric", "acc"),
+                "protocol": "",
                 "task_version": "v1",
                 "task_hash": task_hash,
                 "metric": "acc",
@@ -170,3 +176,42 @@ def test_markdown_report(tmp_path: Path, base_tasks: dict[str, list[float]]) -> 
     assert lines[0] == "### harness gate: REGRESSION in 1 of 3 tasks: toy_1"
     table = [line for line in lines if line.startswith("|")]
     assert len(table) == 2 + 3 and "**REGRESSION**" in table[3]
+
+
+def _with_points(path: Path, earned: list[float]) -> Path:
+    """The run as a points task (GAOKAO-Bench's shape): primary `points_rate`, each document worth
+    2 points, earned as given; the gate must compare sum(points)/sum(points_available)."""
+    payload = json.loads(path.read_text())
+    for r in payload["results"]:
+        r.update(metric="points_rate", primary_metric="points_rate", sample_metric="points/points_available")
+    for s, points in zip(payload["samples"], earned, strict=True):
+        s["scores"] = {"points": points, "points_available": 2.0}
+    path.write_text(json.dumps(payload))
+    return path
+
+
+def test_a_ratio_primary_is_compared_as_the_ratio_of_sums(tmp_path: Path) -> None:
+    base_points = [2.0] * 60 + [1.0] * 20 + [0.0] * 20  # 140 of 200 points: 0.70
+    cand_points = [2.0] * 30 + [1.0] * 10 + [0.0] * 60  # 70 of 200 points: 0.35
+    base = _with_points(_write_run(tmp_path / "a.json", "run-a", {"g": [1.0] * 100}), base_points)
+    cand = _with_points(_write_run(tmp_path / "b.json", "run-b", {"g": [1.0] * 100}), cand_points)
+    code, report = gate(base, cand)
+    assert code == 1, report
+    [task] = report["tasks"]
+    assert task["metric"] == "points_rate"
+    assert math.isclose(task["baseline"], 0.70) and math.isclose(task["candidate"], 0.35)
+    code, _ = gate(base, base)
+    assert code == 0
+
+
+def test_a_file_without_primary_metrics_cannot_be_compared_unless_one_is_named(tmp_path: Path) -> None:
+    scores = {"t": [1.0, 0.0] * 10}
+    old = _write_run(tmp_path / "a.json", "run-a", scores)
+    payload = json.loads(old.read_text())
+    for r in payload["results"]:
+        del r["primary_metric"], r["sample_metric"]
+    old.write_text(json.dumps(payload))
+    code, report = gate(old, old)
+    assert code == 2 and "primary metric" in report["cannot_compare"]
+    code, _ = gate(old, old, "--metric", "acc")
+    assert code == 0
