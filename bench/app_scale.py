@@ -19,13 +19,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from db.languages import ISO_639_1, task_meta  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from core.languages import FLORES_LANGUAGES  # noqa: E402
 from db import app_queries as q  # noqa: E402
 from db.models import Checkpoint, Model, Run, Sample, TaskResult  # noqa: E402
 from db.session import make_engine  # noqa: E402
+from tasks.registry import family_of_name  # noqa: E402
+from tasks.xnli.task import ISO_639_1  # noqa: E402
 
 MODELS, CHECKPOINTS, DOCS, CHUNK = 50, 4, 100, 50_000
 LIMIT_S = 1.0
@@ -77,7 +78,10 @@ def seed(url: str) -> dict[str, Any]:
         results, samples = [], []
         for run in runs:
             for task, metrics in tasks():
-                family, language = task_meta(task)
+                fam = family_of_name(task)
+                assert fam is not None, task
+                meta = fam.meta(task)
+                family, language = meta.family, meta.language
                 for metric in metrics:
                     results.append(
                         {
@@ -85,6 +89,9 @@ def seed(url: str) -> dict[str, Any]:
                             "task": task,
                             "family": family,
                             "language": language,
+                            "primary_metric": meta.primary_metric,
+                            "sample_metric": meta.sample_metric,
+                            "protocol": meta.protocol,
                             "task_version": "v1",
                             "task_hash": "h" * 64,
                             "metric": metric,

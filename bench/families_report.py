@@ -6,8 +6,11 @@ Each family runs through `harness eval` (the CLI, as a user runs it) on the firs
 tasks: a family of k tasks gets `ceil(items / k)` documents per task. Where lm-eval ships the task
 (XNLI, AfriXNLI, KoBEST, C-Eval, AGIEval Gaokao), lm-eval's own YAML is then run in one process
 on the same checkpoint, the same local rows and the same few-shot count, and the accuracies are
-printed side by side with the number of documents whose correctness differs. Families lm-eval
-does not have (GAOKAO-Bench points, IF-MT terminology) are reported on their own.
+printed side by side with the number of documents whose correctness differs. Where lm-eval has a
+group for the family (its `kobest`, `ceval-valid` and `xnli` group YAMLs; for AfriXNLI, whose only
+lm-eval group spans five prompts, lm-eval's own group aggregation with the `afrixnli-irokobench`
+rule over the same prompt-1 tasks), lm-eval also computes the group row, printed next to ours.
+Families lm-eval does not have (GAOKAO-Bench points, IF-MT terminology) are reported on their own.
 
 Writes the table to stdout and everything to `--out` (JSON). Exits 1 when an accuracy differs.
 """
@@ -58,6 +61,10 @@ class Family:
     metrics: tuple[str, ...] = ("acc",)
     groups: tuple[str, ...] = ()
     """Groups also asked for, so that `harness eval` reports their scores (see `harness.groups`)."""
+    lm_eval_group: str = ""
+    """lm-eval's group YAML whose `aggregate_metric_list` makes lm-eval's group row."""
+    group_metrics: tuple[tuple[str, str], ...] = ()
+    """(our group metric, lm-eval's group metric) pairs that must be equal."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,10 +116,42 @@ def families(data: Path) -> list[Family]:
         return fam.groups(data / fam.data_set if fam.discovered else None)[group]
 
     out = [
-        Family("xnli", ["xnli_en"], split="validation", reference=_xnli),
-        Family("afrixnli", ["afrixnli_lin"], split="test", reference=_afrixnli),
-        Family("kobest", [f"kobest_{t}" for t in KOBEST], reference=_kobest, metrics=("acc", "macro_f1")),
-        Family("ceval", members("ceval"), reference=_ceval, num_fewshot=5, groups=CEVAL_GROUPS),
+        Family(
+            "xnli",
+            members("xnli"),
+            split="validation",
+            reference=_xnli,
+            groups=("xnli",),
+            lm_eval_group="xnli/_xnli.yaml",
+            group_metrics=(("acc", "acc"),),
+        ),
+        Family(
+            "afrixnli",
+            members("afrixnli"),
+            split="test",
+            reference=_afrixnli,
+            groups=("afrixnli",),
+            lm_eval_group="afrixnli/direct/afrixnli.yaml",
+            group_metrics=(("acc", "acc"),),
+        ),
+        Family(
+            "kobest",
+            [f"kobest_{t}" for t in KOBEST],
+            reference=_kobest,
+            metrics=("acc", "f1"),
+            groups=("kobest",),
+            lm_eval_group="kobest/_kobest.yaml",
+            group_metrics=(("acc", "acc"), ("f1", "f1"), ("acc_norm", "acc_norm")),
+        ),
+        Family(
+            "ceval",
+            members("ceval"),
+            reference=_ceval,
+            num_fewshot=5,
+            groups=CEVAL_GROUPS,
+            lm_eval_group="ceval/_ceval-valid.yaml",
+            group_metrics=(("acc_size_weighted", "acc"),),
+        ),
         Family("agieval", [f"agieval_gaokao_{s}" for s in AGIEVAL], reference=_agieval),
     ]
     if "gaokao" in registry.FAMILIES:
@@ -148,7 +187,38 @@ def harness_correct(db: Path, run_id: str, task: str) -> dict[int, float]:
         return {d: float(json.loads(s)["acc"]) for d, s in con.execute(query, (run_id, task))}
 
 
-def run_lm_eval(configs: list[dict[str, Any]], pretrained: str, limit: int) -> dict[str, Any]:
+def lm_eval_group(fam: Family, configs: list[dict[str, Any]]) -> Any:
+    """lm-eval's Group over the task configs, aggregating as lm-eval's own group YAML says. Built here
+    as objects: lm-eval 0.4.13's loader passes an inline group's own keys on to its member tasks."""
+    import lm_eval
+    from lm_eval.api.group import Group, GroupConfig
+    from lm_eval.api.task import ConfigurableTask
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    shipped = load_yaml(Path(lm_eval.__file__).parent / "tasks" / fam.lm_eval_group)
+    members = [{k: v for k, v in c.items() if k != "group"} for c in configs]
+    group = Group.from_config(
+        GroupConfig(
+            group=f"lm_eval_{fam.name}",
+            task=[m["task"] for m in members],
+            aggregate_metric_list=shipped["aggregate_metric_list"],
+            metadata={},
+        )
+    )
+    for member in members:
+        group.add(ConfigurableTask(config=member))
+    return group
+
+
+def by_task(section: dict[str, Any], task: str) -> Any:
+    """lm-eval's entry for `task`, also when a group namespaced it (`group::task`)."""
+    if task in section:
+        return section[task]
+    [key] = [k for k in section if k.endswith(f"::{task}")]
+    return section[key]
+
+
+def run_lm_eval(configs: list[Any], pretrained: str, limit: int) -> dict[str, Any]:
     from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
@@ -199,14 +269,15 @@ def main() -> int:
                 for config in configs:
                     config["num_fewshot"] = fam.num_fewshot
                 started = time.monotonic()
-                theirs = run_lm_eval(configs, pretrained, limit)
+                specs = [lm_eval_group(fam, configs)] if fam.lm_eval_group else configs
+                theirs = run_lm_eval(specs, pretrained, limit)
                 entry["lm_eval_seconds"] = time.monotonic() - started
                 for task in fam.tasks:
                     ref = f"lm_eval_{task}"
                     mine = harness_correct(db, ours["run_id"], task)
-                    their = {int(s["doc_id"]): float(s["acc"]) for s in theirs["samples"][ref]}
+                    their = {int(s["doc_id"]): float(s["acc"]) for s in by_task(theirs["samples"], ref)}
                     differ = sum(1 for d in mine if mine[d] != their.get(d))
-                    lm_acc = float(theirs["results"][ref]["acc,none"])
+                    lm_acc = float(by_task(theirs["results"], ref)["acc,none"])
                     rows.append(
                         {
                             "task": task,
@@ -221,6 +292,24 @@ def main() -> int:
                 for task in fam.tasks:
                     rows.append({"task": task, **{m: values.get((task, m)) for m in fam.metrics}})
             entry["rows"] = rows
+            if fam.lm_eval_group:
+                group_rows = []
+                ours_by_metric = {g["metric"]: g for g in ours.get("groups", []) if g["task"] == fam.name}
+                their_group = theirs["results"].get(f"lm_eval_{fam.name}", {})
+                for mine_metric, their_metric in fam.group_metrics:
+                    mine_value = ours_by_metric.get(mine_metric, {}).get("value")
+                    their_value = their_group.get(f"{their_metric},none")
+                    same = (
+                        isinstance(their_value, int | float)
+                        and mine_value is not None
+                        and abs(mine_value - their_value) < 1e-9
+                    )
+                    group_rows.append(
+                        {"metric": mine_metric, "harness": mine_value, "lm_eval_metric": their_metric,
+                         "lm_eval": their_value, "equal": same}
+                    )  # fmt: skip
+                    mismatch |= not same
+                entry["group_rows"] = group_rows
             entry["all_metrics"] = ours["results"]
             entry["groups"] = ours.get("groups", [])
             report["families"][fam.name] = entry
@@ -228,7 +317,12 @@ def main() -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    print("RESULT:", "accuracies differ from lm-eval" if mismatch else "every accuracy equals lm-eval's")
+    print(
+        "RESULT:",
+        "accuracies or group rows differ from lm-eval"
+        if mismatch
+        else "every accuracy and group row equals lm-eval's",
+    )
     return 1 if mismatch else 0
 
 
@@ -251,6 +345,13 @@ def _print_family(fam: Family, entry: dict[str, Any]) -> None:
             cells = [r.get(m) for m in fam.metrics]
             print(f"{r['task']:40} " + " ".join(f"{'-' if v is None else f'{v:.4f}':>16}" for v in cells))
         print(f"time: harness {entry['harness_seconds']:.0f} s (lm-eval has no such task)")
+    for g in entry.get("group_rows", []):
+        mine = "-" if g["harness"] is None else f"{g['harness']:.6f}"
+        theirs = g["lm_eval"] if isinstance(g["lm_eval"], str) else f"{g['lm_eval']:.6f}"
+        print(
+            f"group {fam.name:18} harness {g['metric']:>18} {mine:>10}   lm-eval {g['lm_eval_metric']:>8} "
+            f"{theirs:>10}   {'equal' if g['equal'] else 'DIFFERENT'}"
+        )
     for g in entry.get("groups", []):
         value = "-" if g["value"] is None else f"{g['value']:.4f}"
         print(f"group {g['task']:34} {g['metric']:>16} {value:>10}  n={g['n']}  {g['signature']}")

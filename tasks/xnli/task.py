@@ -232,6 +232,14 @@ class Xnli(_Nli):
     def languages(self, root: Path | None) -> list[str]:
         return list(XNLI_WORDS)
 
+    def groups(self, root: Path | None) -> dict[str, list[str]]:
+        # The `xnli` group is XNLI's 15 languages, as lm-eval's group and the paper; KorNLI's Korean
+        # (`xnli_ko`, a later translation of the same rows) stays a task of its own.
+        return {self.name: [f"{self.name}_{lang}" for lang in self.languages(root) if lang != "ko"]}
+
+    def owns(self, name: str, root: Path | None) -> bool:
+        return name.removeprefix(self.name + "_") in self.languages(root)
+
     def prompt(self, lang: str) -> dict[str, Any]:
         return {"doc_to_text": "", "doc_to_choice": xnli_choice_template(lang)}
 
