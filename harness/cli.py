@@ -676,6 +676,9 @@ def tasks_show(
     for key in (
         "task",
         "family",
+        "language",
+        "primary_metric",
+        "protocol",
         "version",
         "task_hash",
         "output_type",

@@ -32,9 +32,13 @@ def describe(
         raise HarnessError(f"{name}: no documents in {root}")
     doc = docs[0]
     shots = int(config.get("num_fewshot") or 0)
+    meta = fam.meta(name)
     out: dict[str, Any] = {
         "task": name,
         "family": fam.name,
+        "language": meta.language,
+        "primary_metric": meta.primary_metric,
+        "protocol": meta.protocol,
         "version": info.version,
         "task_hash": info.task_hash,
         "data_root": str(root),

@@ -149,6 +149,53 @@ def test_database_made_before_migrations_is_adopted(sqlite_url: str) -> None:
         assert conn.execute(select(Model.name)).scalars().all() == ["old"]
 
 
+def test_rows_stored_before_primary_metrics_get_their_familys_primary(db_url: str) -> None:
+    """Migration 0004 on rows written at 0003: each task gets the primary metric its family had then
+    (chrF++ for FLORES, the term-usage rate for the terminology tasks, accuracy for XNLI); a task
+    without that metric stored keeps None (the app then shows no primary column for it)."""
+    engine = create_engine(normalize_url(db_url))
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0003")
+        conn.execute(text("INSERT INTO models (id, name, created_at) VALUES (1, 'm', CURRENT_TIMESTAMP)"))
+        conn.execute(
+            text(
+                "INSERT INTO checkpoints (id, model_id, source, kind, created_at) "
+                "VALUES (1, 1, '/m', 'local', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO runs (id, checkpoint_id, status, started_at, fingerprint) "
+                "VALUES ('r1', 1, 'complete', CURRENT_TIMESTAMP, '{}')"
+            )
+        )
+        rows = [
+            ("flores_eng_Latn-lin_Latn", "flores", "chrf++"),
+            ("flores_eng_Latn-lin_Latn", "flores", "bleu"),
+            ("ifmt_terms_en-de_iate", "ifmt_terms", "term_usage"),
+            ("ifmt_terms_en-de_iate", "ifmt_terms", "chrf++"),
+            ("xnli_sw", "xnli", "acc"),
+            ("kobest_wic", "kobest", "f1"),  # no acc stored: not inferable
+        ]
+        for i, (task, family, metric) in enumerate(rows):
+            conn.execute(
+                text(
+                    "INSERT INTO task_results (id, run_id, task, family, task_version, task_hash, metric, n, "
+                    "signature, note) VALUES (:id, 'r1', :task, :family, 'v', 'h', :metric, 1, '', '')"
+                ),
+                {"id": i + 1, "task": task, "family": family, "metric": metric},
+            )
+        command.upgrade(alembic_config(conn), "head")
+    engine.dispose()
+    stored = {
+        (r.task, r.metric): (r.primary_metric, r.sample_metric) for r in list_results(make_engine(db_url))
+    }
+    assert stored[("flores_eng_Latn-lin_Latn", "bleu")] == ("chrf++", "chrf++")
+    assert stored[("ifmt_terms_en-de_iate", "chrf++")] == ("term_usage", "terms_used/terms_total")
+    assert stored[("xnli_sw", "acc")] == ("acc", "acc")
+    assert stored[("kobest_wic", "f1")] == (None, None)
+
+
 def test_plain_postgresql_url_means_psycopg_3() -> None:
     assert normalize_url("postgresql://u:p@h:5/d") == "postgresql+psycopg://u:p@h:5/d"
     assert normalize_url("postgresql+psycopg2://h/d") == "postgresql+psycopg2://h/d"
