@@ -234,8 +234,9 @@ class Xnli(_Nli):
 
     def groups(self, root: Path | None) -> dict[str, list[str]]:
         # The `xnli` group is XNLI's 15 languages, as lm-eval's group and the paper; KorNLI's Korean
-        # (`xnli_ko`, a later translation of the same rows) stays a task of its own.
-        return {self.name: [f"{self.name}_{lang}" for lang in self.languages(root) if lang != "ko"]}
+        # (`xnli_ko`, a later translation of the same rows) is only in `xnli_all`.
+        every = [f"{self.name}_{lang}" for lang in self.languages(root)]
+        return {self.name: [t for t in every if t != f"{self.name}_ko"], f"{self.name}_all": every}
 
     def owns(self, name: str, root: Path | None) -> bool:
         return name.removeprefix(self.name + "_") in self.languages(root)

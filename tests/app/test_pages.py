@@ -115,7 +115,7 @@ def test_compare_deltas_and_documents(seeded: Seeded) -> None:
     at.sidebar.selectbox[2].select("flores_eng_Latn-lin_Latn").run()
     docs = at.dataframe[1].value
     assert list(docs.columns) == [
-        "doc", "source", "reference", "hypothesis A", "hypothesis B", "chrF++ A", "chrF++ B"
+        "doc", "source", "reference", "hypothesis A", "hypothesis B", "chrf++ A", "chrf++ B"
     ]  # fmt: skip
     assert docs.loc[0, "source"] == "source sentence 0"
 

@@ -15,6 +15,7 @@ def test_xnli_has_fifteen_languages_and_korean() -> None:
     # The group is XNLI's 15 languages (lm-eval's `xnli` group); KorNLI's Korean is a task of its own.
     assert Xnli().groups(None)["xnli"] == [f"xnli_{lang}" for lang in XNLI_WORDS if lang != "ko"]
     assert len(Xnli().groups(None)["xnli"]) == 15 and Xnli().owns("xnli_ko", None)
+    assert Xnli().groups(None)["xnli_all"] == [f"xnli_{lang}" for lang in XNLI_WORDS]
     assert len(XNLI_WORDS) == 16 and "ko" in XNLI_WORDS
 
 
