@@ -24,7 +24,6 @@ Zero-shot, as lm-eval runs these tasks (it has no few-shot split for them); the 
 """
 
 import inspect
-import math
 import re
 from collections.abc import Callable
 from functools import partial
@@ -36,7 +35,7 @@ from core.hashing import content_hash
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from tasks.agieval.source import SOURCES
 from tasks.base import GroupRule, TaskInfo, TaskOptions
-from tasks.choice import read_jsonl
+from tasks.choice import check_engine, mean_stderr, read_jsonl
 
 VERSION = "agieval-gaokao-prompt-v1"
 SUBJECTS = (
@@ -372,20 +371,6 @@ def describe(subject: str) -> dict[str, Any]:
     }
 
 
-def _stderr(values: list[float]) -> float | None:
-    n = len(values)
-    if n < 2:
-        return None
-    mean = sum(values) / n
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
-
-
-def _check_engine(name: str, metric: str, output: dict[str, Any], value: float) -> None:
-    engine = float(output["results"][name][f"{metric},none"])
-    if abs(engine - value) > 1e-9:
-        raise HarnessError(f"{name} {metric}: lm-eval aggregated {engine}, harness {value}")
-
-
 def collect_multiple_choice(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
     """`acc` and `acc_norm` from the logged loglikelihoods and the choices' lengths, one record per
     document; each must equal lm-eval's, per document and in aggregate."""
@@ -424,10 +409,10 @@ def collect_multiple_choice(name: str, output: dict[str, Any], info: TaskInfo) -
     metrics = []
     for metric, how in (("acc", "loglikelihood-argmax"), ("acc_norm", "loglikelihood-per-char-argmax")):
         values = [r.scores[metric] for r in samples]
-        mean = sum(values) / len(values)
-        _check_engine(name, metric, output, mean)
+        mean, stderr = mean_stderr(values)
+        check_engine(name, metric, output, mean)
         signature = f"{metric}|mean|{how}|any-gold"
-        metrics.append(MetricResult(name, metric, mean, _stderr(values), len(values), signature))
+        metrics.append(MetricResult(name, metric, mean, stderr, len(values), signature))
     return TaskOutcome(name, info.version, info.task_hash, metrics, sorted(samples, key=lambda r: r.doc_id))
 
 
@@ -455,11 +440,9 @@ def collect_cloze(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutc
             )
         )
     values = [r.scores["acc"] for r in samples]
-    mean = sum(values) / len(values)
-    _check_engine(name, "acc", output, mean)
-    metric = MetricResult(
-        name, "acc", mean, _stderr(values), len(values), "acc|mean|agieval-math-equivalence"
-    )
+    mean, stderr = mean_stderr(values)
+    check_engine(name, "acc", output, mean)
+    metric = MetricResult(name, "acc", mean, stderr, len(values), "acc|mean|agieval-math-equivalence")
     return TaskOutcome(name, info.version, info.task_hash, [metric], sorted(samples, key=lambda r: r.doc_id))
 
 

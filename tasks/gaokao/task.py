@@ -46,7 +46,6 @@ Metrics: `acc` (mean over records of the fraction of a record's sub-questions an
 """
 
 import inspect
-import math
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -56,6 +55,7 @@ from core.errors import HarnessError
 from core.hashing import content_hash
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from tasks.base import GroupRule, TaskInfo, TaskOptions
+from tasks.choice import check_engine, mean_stderr
 from tasks.gaokao import scoring
 from tasks.gaokao.data import (
     BASE_FOLDER,
@@ -282,20 +282,6 @@ def _record(name: str, s: dict[str, Any]) -> SampleRecord:
     return SampleRecord(int(s["doc_id"]), s["doc_hash"], s["arguments"][0][0], doc["target"], output, scores)
 
 
-def _stderr(values: list[float]) -> float | None:
-    n = len(values)
-    if n < 2:
-        return None
-    mean = sum(values) / n
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
-
-
-def _check_engine(name: str, metric: str, output: dict[str, Any], value: float) -> None:
-    engine = float(output["results"][name][f"{metric},none"])
-    if abs(engine - value) > 1e-9:
-        raise HarnessError(f"{name} {metric}: lm-eval aggregated {engine}, harness {value}")
-
-
 def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
     """Per-record points and answers from lm-eval's logged samples, equal to lm-eval's per sample and
     in aggregate; `acc`, `points`, `points_available` and `points_rate`."""
@@ -310,18 +296,16 @@ def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
         else f"greedy-generation|gaokao-bench-extraction:{question_type}"
     )
     n = len(samples)
-    acc = [r.scores["acc"] for r in samples]
+    acc, acc_stderr = mean_stderr([r.scores["acc"] for r in samples])
     earned = sum(r.scores["points"] for r in samples)
     available = sum(r.scores["points_available"] for r in samples)
-    _check_engine(name, "acc", output, sum(acc) / n)
-    _check_engine(name, "points", output, earned)
-    _check_engine(name, "points_available", output, available)
+    check_engine(name, "acc", output, acc)
+    check_engine(name, "points", output, earned)
+    check_engine(name, "points_available", output, available)
     partial_credit = "|half-credit-partly-right" if doc["subject"] in PARTIAL_CREDIT_SUBJECTS else ""
     rule = f"gaokao-bench-points:{question_type}{partial_credit}"
     metrics = [
-        MetricResult(
-            name, "acc", sum(acc) / n, _stderr(acc), n, f"acc|mean-over-records|sub-questions-exact|{how}"
-        ),
+        MetricResult(name, "acc", acc, acc_stderr, n, f"acc|mean-over-records|sub-questions-exact|{how}"),
         MetricResult(name, "points", earned, None, n, f"points|sum|{rule}|{how}"),
         MetricResult(name, "points_available", available, None, n, "points_available|sum|score-per-answer"),
         MetricResult(

@@ -17,6 +17,7 @@ import pytest
 from core.errors import HarnessError
 from harness import data
 from tests.conftest import need_shared_data, run_harness
+from tests.unit.test_data import NINE
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -210,19 +211,7 @@ def test_data_list_shows_nine_sets_present_and_missing(www: tuple[Path, str], tm
     data.fetch("gaokao_bench", url=[f"{base}/gaokao.zip", f"{base}/nothing.zip"], dest_root=dest)
     result = run_harness("data", "list", "--json", "--data-dir", str(dest), check=True)
     rows = {row["name"]: row for row in json.loads(result.stdout)}
-    assert sorted(rows) == sorted(
-        [
-            "flores200",
-            "xnli",
-            "afrixnli",
-            "kobest",
-            "ceval",
-            "agieval",
-            "gaokao_bench",
-            "ifmt",
-            "terminology_en_de",
-        ]
-    )
+    assert sorted(rows) == sorted(NINE)
     assert [n for n, row in rows.items() if row["status"] == "present"] == ["gaokao_bench"]
     assert rows["gaokao_bench"]["parts"] == {"gaokao_bench": True, "gaokao_bench_updates": False}
     assert rows["gaokao_bench"]["size_bytes"] == sum(len(b) for b in _files(shared / "gaokao_bench").values())
