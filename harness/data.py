@@ -20,7 +20,6 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from core.errors import HarnessError
 from core.hashing import sha256_file
@@ -36,12 +35,6 @@ log = logging.getLogger(__name__)
 def sources() -> dict[str, DataSource]:
     """Every declared data set by name (collected from the families through the registry)."""
     return {name: source for name, (source, _) in data_sources().items()}
-
-
-def __getattr__(name: str) -> Any:
-    if name == "SOURCES":  # the old module-level table, now collected from the families
-        return sources()
-    raise AttributeError(name)
 
 
 def _source(name: str) -> DataSource:
