@@ -10,7 +10,10 @@ Key: (model key, request type, SHA-256 of the request's arguments as JSON). The 
   folder gives a new key; a hub id is resolved to its local snapshot folder, which is hashed the
   same way;
 - the dtype and the device type (CPU and GPU kernels differ in the last bits);
-- the backend class and the lm-eval version (tokenisation of request pairs is lm-eval's).
+- the backend class and the lm-eval version (tokenisation of request pairs is lm-eval's), and the
+  engine's own version (vLLM) and tensor-parallel size;
+- for a served model (`served_model_key`): the URL, the served name and what the server reports
+  about the model and itself, with the local tokenizer's files.
 
 Batch size is not in the key: it changes loglikelihoods by float rounding only (~1e-6).
 Answers are written in chunks as they are computed, each chunk in its own transaction, so a run
@@ -140,8 +143,16 @@ def local_folder(pretrained: str) -> Path:
 
 
 def model_key(
-    cache: ResponseCache, pretrained: str, peft: str | None, dtype: str, device: str, backend: str
+    cache: ResponseCache,
+    pretrained: str,
+    peft: str | None,
+    dtype: str,
+    device: str,
+    backend: str,
+    engine: dict[str, Any] | None = None,
 ) -> str:
+    """The key of a local model: its files, dtype, device type, backend class, lm-eval's version and
+    the engine's own identity (`engine`: vLLM's version and tensor-parallel size)."""
     import lm_eval
 
     payload = {
@@ -150,6 +161,25 @@ def model_key(
         "dtype": dtype,
         "device": device.split(":")[0],
         "backend": backend,
+        "lm_eval": getattr(lm_eval, "__version__", "unknown"),
+    }
+    if engine:
+        payload["engine"] = engine
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def served_model_key(cache: ResponseCache, tokenizer_folder: str | None, served: dict[str, Any]) -> str:
+    """The key of a served model (`--backend api`): the completions URL, the served model's name and
+    what the server reports about it (`served`: its `/v1/models` entry without the volatile `created`
+    time, and the server's `/version` when it has one), plus the local tokenizer's files when
+    requests are sent as token ids. A server that swaps weights under the same name and version
+    cannot be told apart; `--no-cache` is for that case."""
+    import lm_eval
+
+    payload = {
+        "served": served,
+        "tokenizer": folder_digest(cache, Path(tokenizer_folder)) if tokenizer_folder else None,
+        "backend": "local-completions",
         "lm_eval": getattr(lm_eval, "__version__", "unknown"),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -241,7 +241,7 @@ def evaluate(
     if comet is not None:
         run_fingerprint["comet"] = comet.fingerprint()
     previous = _resumable(factory, config, spec, run_fingerprint) if config.resume else None
-    cache = response_cache() if config.cache and config.backend == "hf" else None
+    cache = response_cache() if config.cache else None
     lm = load_lm(config, spec, device, dtype, cache, engine_details)
     judge = None
     if judge_spec is not None:

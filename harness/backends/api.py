@@ -35,21 +35,52 @@ def api_key(env_var: str | None) -> str | None:
     return key
 
 
-def served_models(url: str, key: str | None, timeout: float = 30) -> list[str]:
-    """The model ids the server lists at `/v1/models`."""
+def _get_json(url: str, key: str | None, timeout: float) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
+def model_entries(url: str, key: str | None, timeout: float = 30) -> list[dict[str, Any]]:
+    """The server's `/v1/models` list (each entry has at least `id`)."""
     models_url = url.rsplit("/completions", 1)[0] + "/models"
-    request = urllib.request.Request(models_url, headers={"Authorization": f"Bearer {key}"} if key else {})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = json.load(response)
+        body = _get_json(models_url, key, timeout)
     except urllib.error.HTTPError as exc:
         raise HarnessError(f"--base-url: {models_url} answered HTTP {exc.code} ({exc.reason})") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise HarnessError(f"--base-url: cannot reach {models_url} ({exc})") from exc
     try:
-        return [str(m["id"]) for m in body["data"]]
-    except (KeyError, TypeError) as exc:
+        entries = [dict(m) for m in body["data"]]
+        for entry in entries:
+            entry["id"] = str(entry["id"])
+    except (KeyError, TypeError, ValueError) as exc:
         raise HarnessError(f"--base-url: {models_url} did not return an OpenAI model list") from exc
+    return entries
+
+
+def served_models(url: str, key: str | None, timeout: float = 30) -> list[str]:
+    """The model ids the server lists at `/v1/models`."""
+    return [entry["id"] for entry in model_entries(url, key, timeout)]
+
+
+def server_version(url: str, key: str | None, timeout: float = 10) -> str | None:
+    """What the server says its version is at `/version` (vLLM's server), None when it has no such page."""
+    root = url.rsplit("/v1/", 1)[0]
+    try:
+        body = _get_json(root + "/version", key, timeout)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    return str(body.get("version")) if isinstance(body, dict) and body.get("version") else None
+
+
+def served_identity(url: str, key: str | None, served: str) -> dict[str, Any]:
+    """What identifies the served model, for the response cache key and the run's fingerprint: its
+    `/v1/models` entry (without `created`, which some servers set to the time of the request) and
+    the server's version."""
+    entry = next((e for e in model_entries(url, key) if e["id"] == served), {"id": served})
+    entry = {k: v for k, v in entry.items() if k not in ("created", "permission")}
+    return {"url": url, "model": entry, "server_version": server_version(url, key)}
 
 
 def pick_served_model(model_arg: str, spec: ModelSpec, served: list[str]) -> str:

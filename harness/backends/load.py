@@ -50,7 +50,12 @@ def engine_info(config: EvalConfig, spec: ModelSpec) -> dict[str, Any] | None:
         url = api.completions_url(config.base_url)
         key = api.api_key(config.api_key_env)
         served = api.pick_served_model(config.model, spec, api.served_models(url, key))
-        return {"base_url": url, "served_model": served, "api_key_env": config.api_key_env}
+        return {
+            "base_url": url,
+            "served_model": served,
+            "api_key_env": config.api_key_env,
+            "server": api.served_identity(url, key, served),
+        }
     return None
 
 
@@ -62,20 +67,46 @@ def load_lm(
     cache: Any,
     details: dict[str, Any] | None,
 ) -> Any:
-    """The lm-eval model for `config.backend`; `details` is `engine_info`'s answer."""
+    """The lm-eval model for `config.backend`, answering through the response `cache` when one is
+    given; `details` is `engine_info`'s answer."""
+    if config.backend == "hf":
+        from harness.backends.hf import load_hf
+
+        return load_hf(spec, device, dtype, config.batch_size, True, cache)
     if config.backend == "vllm":
         from harness.backends.vllm_lm import load_vllm
 
-        return load_vllm(spec, device, dtype, config.batch_size, config.tensor_parallel_size)
-    if config.backend == "api":
+        lm = load_vllm(spec, device, dtype, config.batch_size, config.tensor_parallel_size)
+    elif config.backend == "api":
         from harness.backends.api import load_api
 
         assert details is not None
         url, served = details["base_url"], details["served_model"]
-        return load_api(spec, url, served, config.api_key_env, config.batch_size)
-    from harness.backends.hf import load_hf
+        lm = load_api(spec, url, served, config.api_key_env, config.batch_size)
+    else:
+        from harness.backends.hf import load_hf
 
-    return load_hf(spec, device, dtype, config.batch_size, config.backend == "hf", cache)
+        lm = load_hf(spec, device, dtype, config.batch_size, False)
+    if cache is not None:
+        from harness.backends.cached import attach
+
+        attach(lm, cache, cache_key(config, spec, device, dtype, cache, details))
+    return lm
+
+
+def cache_key(
+    config: EvalConfig, spec: ModelSpec, device: str, dtype: str, cache: Any, details: dict[str, Any] | None
+) -> str:
+    """The response cache's key for a wrapped engine (`harness.response_cache`)."""
+    from harness.response_cache import model_key, served_model_key
+
+    if config.backend == "api":
+        assert details is not None
+        if spec.kind == "hub":  # the tokenizer is the hub's, named by its id
+            return served_model_key(cache, None, details["server"] | {"tokenizer_hub_id": spec.pretrained})
+        return served_model_key(cache, spec.pretrained, details["server"])
+    backend = {"vllm": "lm-eval-vllm", "hf-lm-eval": "lm-eval-hf"}[config.backend]
+    return model_key(cache, spec.pretrained, spec.peft, dtype, device, backend, details)
 
 
 def close_lm(config: EvalConfig, lm: Any) -> None:

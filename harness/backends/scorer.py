@@ -108,37 +108,10 @@ class SharedContextLM(HFLM):
     ) -> list[Any]:
         if self.response_cache is None or self.cache_key is None:
             return compute(requests)
-        from harness.response_cache import request_hash
+        from harness.backends.cached import CacheUse, through_cache
 
-        args = [list(r.args) for r in requests]
-        hashes = [request_hash(a) for a in args]
-        found = self.response_cache.get_many(self.cache_key, kind, sorted(set(hashes)))
-        todo: dict[str, int] = {}
-        for i, h in enumerate(hashes):
-            if h not in found and h not in todo:
-                todo[h] = i
-        self.cache_stats["hits"] += len(requests) - len(todo)
-        self.cache_stats["computed"] += len(todo)
-        if len(requests) > len(todo):
-            log.info(
-                "response cache: %d of %d %s requests answered",
-                len(requests) - len(todo),
-                len(requests),
-                kind,
-            )
-        # Requests of one context next to each other, so a chunk keeps their shared context whole.
-        pending = sorted(todo.values(), key=lambda i: str(args[i][0]))
-        size = CHUNKS.get(kind, 256)
-        for start in range(0, len(pending), size):
-            chunk = pending[start : start + size]
-            answers = compute([requests[i] for i in chunk])
-            rows = [
-                (hashes[i], args[i], list(a) if isinstance(a, tuple) else a)
-                for i, a in zip(chunk, answers, strict=True)
-            ]
-            self.response_cache.put_many(self.cache_key, kind, rows)
-            found.update({h: answer for h, _, answer in rows})
-        return [found[h] for h in hashes]
+        use = CacheUse(self.response_cache, self.cache_key, self.cache_stats)
+        return through_cache(use, kind, requests, compute, CHUNKS.get(kind, 256))
 
     def _loglikelihood_tokens(
         self,

@@ -69,3 +69,54 @@ def test_second_pass_is_answered_from_the_cache(tiny_model: Path, tmp_path: Path
     uncached = load_hf(spec, "cpu", "float32", 4).loglikelihood(lls)
     assert [ll for ll, _ in first_ll] == pytest.approx([ll for ll, _ in uncached], abs=1e-5)
     assert [g for _, g in first_ll] == [g for _, g in uncached]
+
+
+def test_any_engine_is_wrapped_lm_eval_hf_with_loglikelihood_rolling(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """`attach` on lm-eval's own `hf` class (not ours): every request kind, rolling included, is
+    answered by the engine once and then from the cache, in lm-eval's types, in request order."""
+    from lm_eval.api.instance import Instance
+
+    from harness.backends.cached import attach
+    from harness.backends.hf import load_hf
+    from harness.models import resolve_model
+
+    cache = ResponseCache(tmp_path / "r.sqlite")
+    spec = resolve_model(str(tiny_model))
+    engine = load_hf(spec, "cpu", "float32", 4, shared_context=False)
+    plain = [
+        engine.loglikelihood([Instance("loglikelihood", {}, ("Mbote", " na yo"), 0)])[0],
+        engine.loglikelihood_rolling([Instance("loglikelihood_rolling", {}, ("Mbote na yo",), 0)])[0],
+    ]
+    lm = load_hf(spec, "cpu", "float32", 4, shared_context=False)
+    use = attach(lm, cache, "k", {"loglikelihood": 2, "loglikelihood_rolling": 1, "generate_until": 1})
+    ll = [
+        Instance("loglikelihood", {}, (c, x), i)
+        for i, (c, x) in enumerate([("A", " b"), ("Mbote", " na yo"), ("A", " c")])
+    ]
+    rolling = [Instance("loglikelihood_rolling", {}, ("Mbote na yo",), 0)]
+    gen = [Instance("generate_until", {}, ("Mbote", {"until": ["\n"], "max_gen_toks": 4}), 0)]
+    first = (lm.loglikelihood(ll), lm.loglikelihood_rolling(rolling), lm.generate_until(gen))
+    assert use.stats == {"hits": 0, "computed": 5} and cache.count("k") == 5
+    second = (lm.loglikelihood(ll), lm.loglikelihood_rolling(rolling), lm.generate_until(gen))
+    assert use.stats == {"hits": 5, "computed": 5} and lm.cache_stats is use.stats
+    assert second == first
+    assert (
+        isinstance(second[0][1], tuple) and isinstance(second[1][0], float) and isinstance(second[2][0], str)
+    )
+    assert second[0][1][0] == pytest.approx(plain[0][0], abs=1e-5)
+    assert second[1][0] == pytest.approx(plain[1], abs=1e-4)
+
+
+def test_served_model_key_follows_what_the_server_reports(tiny_model: Path, tmp_path: Path) -> None:
+    from harness.response_cache import served_model_key
+
+    cache = ResponseCache(tmp_path / "r.sqlite")
+    served = {"url": "http://h/v1/completions", "model": {"id": "m", "root": "/w"}, "server_version": "0.9"}
+    key = served_model_key(cache, str(tiny_model), served)
+    assert served_model_key(cache, str(tiny_model), dict(served)) == key
+    assert served_model_key(cache, str(tiny_model), served | {"server_version": "0.10"}) != key
+    assert served_model_key(cache, str(tiny_model), served | {"model": {"id": "m", "root": "/w2"}}) != key
+    assert served_model_key(cache, str(tiny_model), served | {"url": "http://other/v1/completions"}) != key
+    assert served_model_key(cache, None, served) != key

@@ -113,6 +113,62 @@ def test_vllm_backend_matches_hf(vllm_model: Path, hf_samples: dict[Any, Any], t
     assert engine["backend"] == "lm-eval-vllm" and engine["engine"]["vllm"].startswith("vllm")
 
 
+def _count(db: Path, query: str) -> int:
+    try:
+        with contextlib.closing(sqlite3.connect(db, timeout=5)) as con:
+            return int(con.execute(query).fetchone()[0])
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def test_killed_vllm_run_resumes_from_the_response_cache(vllm_model: Path, tmp_path: Path) -> None:
+    """`--backend vllm` killed (the whole process group, engine processes included) in its second task
+    after one chunk was answered: `--resume` keeps the first task and asks vLLM only for what the
+    kill lost; every sample is stored once."""
+    from harness.backends.cached import ENGINE_CHUNKS
+
+    bin_dir = need_vllm_env()
+    cache, db = tmp_path / "responses.sqlite", tmp_path / "vllm.db"
+    env = os.environ | {"HARNESS_RESPONSE_CACHE": str(cache)}
+    limit, per_task = 1000, 3000  # XNLI: three loglikelihood requests per document
+    chunk = ENGINE_CHUNKS["loglikelihood"]
+    args = [str(bin_dir / "harness"), "eval", "--model", str(vllm_model), "--tasks", "xnli_en,xnli_de"]
+    args += ["--limit", str(limit), "--data-dir", str(need_shared_data()), "--dtype", "float32"]
+    args += ["--backend", "vllm", "--db", f"sqlite:///{db}", "--json"]
+    proc = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 900
+        while _count(cache, "SELECT COUNT(*) FROM responses") < per_task + chunk:
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    at_kill = _count(cache, "SELECT COUNT(*) FROM responses")
+    assert per_task + chunk <= at_kill < 2 * per_task
+    assert _count(db, "SELECT COUNT(DISTINCT task) FROM task_results") == 1
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        ((run_id, status),) = con.execute("SELECT id, status FROM runs").fetchall()
+    assert status == "running"
+
+    resumed = subprocess.run(
+        [*args, "--resume", run_id[:8]], env=env, cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    payload = json.loads(resumed.stdout)
+    assert payload["run_id"] == run_id and payload["resumed_tasks"] == ["xnli_en"]
+    assert payload["cache"] == {"hits": at_kill - per_task, "computed": 2 * per_task - at_kill}
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        assert con.execute("SELECT status FROM runs").fetchone()[0] == "complete"
+        rows = con.execute("SELECT COUNT(*), COUNT(DISTINCT task || ':' || doc_id) FROM samples").fetchone()
+    assert rows == (2 * limit, 2 * limit)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -165,7 +221,7 @@ def test_api_backend_on_vllm_serve_matches_hf(
     monkeypatch.setenv("TEST_SERVER_KEY", "test-key")
     db = tmp_path / "api.db"
     args = ["--backend", "api", "--base-url", served, "--api-key-env", "TEST_SERVER_KEY", "--batch-size", "4"]
-    _eval(db, vllm_model, *args)
+    first = _eval(db, vllm_model, *args)
     worst = _assert_same_as_hf(hf_samples, _samples(db))
     print(f"api (vllm serve) vs hf: max |delta loglikelihood| {worst:.2e}")
     with sqlite3.connect(db) as conn:
@@ -174,12 +230,20 @@ def test_api_backend_on_vllm_serve_matches_hf(
         ).fetchone()
     engine = json.loads(fingerprint)["engine"]
     assert source == str(vllm_model)
+    identity = engine.pop("server")
     assert engine == {
         "base_url": f"{served}/completions",
         "served_model": str(vllm_model),
         "api_key_env": "TEST_SERVER_KEY",
     }
+    # What the server reports about the model and itself keys the response cache (vLLM: /version).
+    assert identity["model"]["id"] == str(vllm_model) and identity["server_version"]
+    assert "created" not in identity["model"]
     assert "test-key" not in fingerprint
+    # The same run again is answered from the response cache: nothing is sent to the server.
+    again = _eval(tmp_path / "again.db", vllm_model, *args)
+    assert again["cache"]["computed"] == 0 and again["cache"]["hits"] > 0
+    assert again["results"] == first["results"]
 
 
 def test_api_backend_wrong_key_is_a_clear_error(
