@@ -17,6 +17,15 @@ groups the requests by their context tokens and, per batch of distinct contexts:
    letting each continuation see the context and its own earlier tokens only, and positions
    that restart after the context for each one; a second pass over the weights is saved.
 
+Contexts that start alike (a few-shot block, a task instruction) are not run from the start each
+time: the keys and values last computed (the previous context's, or a padded batch's common prefix)
+are kept, and a context that shares at least `MIN_PREFIX` leading tokens with them continues from
+a cache holding that shared part; a padded batch runs its own common prefix once for all its rows.
+Contexts are ordered so that those sharing their first `MIN_PREFIX` tokens come one after another
+in token order. The kept tensors are never written to (a cache replaces, not updates, its
+tensors), so nothing is copied. Models whose cache is not a plain one (sliding-window or
+recurrent layers) skip this.
+
 On a CPU the contexts run one at a time, unpadded: there a padded batch costs more than its rows
 one by one (48 KoBEST BoolQ contexts with SmolLM2-135M on 2 cores: 33.7 s one at a time, 44.5 s
 in padded batches of 16). On other devices `batch_size` contexts run together. `pad_contexts`
@@ -59,6 +68,8 @@ class SharedContextLM(HFLM):
     cache_stats: dict[str, int]
     pad_contexts: bool | None = None
     """Batch contexts with padding (None: on every device but the CPU)."""
+    context_tokens: dict[str, int]
+    """Context tokens scored so far: `run` through the model, `reused` from a kept prefix cache."""
 
     def attach_cache(self, cache: Any, key: str) -> None:
         """Answer requests from `cache` (a `harness.response_cache.ResponseCache`) under `key`."""
@@ -136,8 +147,7 @@ class SharedContextLM(HFLM):
         for i, (_, ctx, _cont) in enumerate(requests):
             if i not in skip:
                 groups[tuple(ctx)].append(i)
-        # Longest first, as lm-eval orders: memory trouble shows at once, and rows in a batch are alike.
-        contexts = sorted(groups, key=lambda c: (-len(c), c))
+        contexts = _ordered(list(groups))
         batch_size = self._contexts_per_batch(override_bs)
         bar = tqdm(
             total=len(requests) - len(too_long),
@@ -170,28 +180,36 @@ class SharedContextLM(HFLM):
         import torch
         import torch.nn.functional as F
 
+        start, past = self._shared_prefix(contexts)
+        counts = self.__dict__.setdefault("context_tokens", {"run": 0, "reused": 0})
+        counts["reused"] += start * len(contexts)
+        counts["run"] += sum(len(c) - start for c in contexts)
         if len(contexts) == 1 and any(len(cont) > 1 for _, cont in conts) and self._custom_masks():
-            return self._score_folded(contexts[0], [cont for _, cont in conts])
+            answers = self._score_folded(contexts[0], [cont for _, cont in conts], start, past)
+            return answers
         device = self.device
         lengths = [len(c) for c in contexts]
-        width = max(lengths)
+        width = max(lengths) - start
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         ids = torch.full((len(contexts), width), pad, dtype=torch.long, device=device)
-        mask = torch.zeros((len(contexts), width), dtype=torch.long, device=device)
+        mask = torch.zeros((len(contexts), start + width), dtype=torch.long, device=device)
         for row, ctx in enumerate(contexts):
-            ids[row, : len(ctx)] = torch.tensor(ctx, dtype=torch.long, device=device)
+            ids[row, : len(ctx) - start] = torch.tensor(ctx[start:], dtype=torch.long, device=device)
             mask[row, : len(ctx)] = 1
-        last = sorted({n - 1 for n in lengths})
+        last = sorted({n - 1 - start for n in lengths})
         with torch.no_grad():
             out = self.model(
                 input_ids=ids,
                 # One row has no padding: without a mask, attention takes its plain causal path.
                 attention_mask=mask if len(contexts) > 1 else None,
+                past_key_values=past,
                 use_cache=True,
                 logits_to_keep=torch.tensor(last, dtype=torch.long, device=device),
             )
+            if len(contexts) == 1:
+                self._keep(contexts[0], out.past_key_values)
             # [rows, len(last), vocab] -> each row's logits at its own last context position
-            where = torch.tensor([last.index(n - 1) for n in lengths], device=device)
+            where = torch.tensor([last.index(n - 1 - start) for n in lengths], device=device)
             first = out.logits[torch.arange(len(contexts), device=device), where]
             first = F.log_softmax(first, dim=-1, dtype=self.softmax_dtype)
             rest = self._continuations(out.past_key_values, mask, lengths, conts)
@@ -203,29 +221,103 @@ class SharedContextLM(HFLM):
             answers.append(_answer(torch.stack(token_logprobs), cont))
         return answers
 
+    def _shared_prefix(self, contexts: list[tuple[int, ...]]) -> tuple[int, Any]:
+        """(n, a KV cache holding the first n tokens every context of the batch starts with), or
+        (0, None). The tokens come from the kept cache of an earlier batch as far as it agrees (a
+        few-shot block, a task instruction); the rest of a batch's common prefix (several contexts)
+        is computed once here, for one row, then repeated for every row. At least one token of each
+        context is left to run, for its logits at the last position."""
+        import torch
+
+        common = _common_prefix(contexts, min(len(c) for c in contexts) - 1)
+        if self._kept is None or not self._prefix_reuse():
+            reused = 0
+        else:
+            reused = len(_common_prefix([self._kept[0], common], len(common)))
+        if reused < MIN_PREFIX:
+            reused = 0
+        if len(contexts) == 1 or len(common) - reused < MIN_PREFIX:
+            if reused == 0:
+                return 0, None
+            return reused, self._cache_of(reused, len(contexts))
+        past = self._cache_of(reused, 1) if reused else None
+        with torch.no_grad():
+            out = self.model(
+                input_ids=torch.tensor([common[reused:]], dtype=torch.long, device=self.device),
+                past_key_values=past,
+                use_cache=True,
+                logits_to_keep=1,
+            )
+        self._keep(common, out.past_key_values)
+        counts = self.__dict__.setdefault("context_tokens", {"run": 0, "reused": 0})
+        counts["run"] += len(common) - reused  # once for the batch, then counted as reused per row
+        return len(common), self._cache_of(len(common), len(contexts))
+
+    _kept: tuple[tuple[int, ...], list[tuple[Any, Any]]] | None = None
+    """The tokens and keys/values (per layer, batch of one) last computed: an earlier context, or a
+    batch's common prefix. The tensors are kept, not copied: a cache only ever replaces them."""
+
+    def _prefix_reuse(self) -> bool:
+        """Whether keys and values computed for a prefix can continue another sequence: a plain
+        (not sliding-window, not recurrent) cache of a causal model."""
+        from transformers.cache_utils import DynamicLayer
+
+        return self.backend == "causal" and all(type(layer) is DynamicLayer for layer in self._probe_layers())
+
+    def _probe_layers(self) -> list[Any]:
+        from transformers import DynamicCache
+
+        if not hasattr(self, "_layer_kinds"):
+            self._layer_kinds = list(DynamicCache(config=self.model.config).layers)
+        return self._layer_kinds
+
+    def _keep(self, tokens: tuple[int, ...], cache: Any) -> None:
+        if not self._prefix_reuse():
+            return
+        layers = getattr(cache, "layers", None)
+        if layers is None or any(layer.keys is None or layer.keys.shape[0] != 1 for layer in layers):
+            return
+        self._kept = (tuple(tokens), [(layer.keys, layer.values) for layer in layers])
+
+    def _cache_of(self, n: int, rows: int) -> Any:
+        """A new cache with the kept keys and values of the first `n` tokens, for `rows` rows."""
+        from transformers import DynamicCache
+
+        assert self._kept is not None
+        data = [
+            (k[..., :n, :].expand(rows, -1, -1, -1), v[..., :n, :].expand(rows, -1, -1, -1))
+            for k, v in self._kept[1]
+        ]
+        return DynamicCache(ddp_cache_data=data, config=self.model.config)
+
     def _custom_masks(self) -> bool:
         """Whether the model's attention takes a ready 4D mask (flash attention ignores one)."""
         return getattr(self.model.config, "_attn_implementation", None) in ("sdpa", "eager")
 
-    def _score_folded(self, context: tuple[int, ...], conts: list[list[int]]) -> list[tuple[float, bool]]:
-        """One context and all its continuations in one pass (step 2 above, folded into step 1)."""
+    def _score_folded(
+        self, context: tuple[int, ...], conts: list[list[int]], start: int = 0, past: Any = None
+    ) -> list[tuple[float, bool]]:
+        """One context and all its continuations in one pass (step 2 above, folded into step 1);
+        with `past` holding the context's first `start` tokens, only the rest of it is run."""
         import torch
         import torch.nn.functional as F
 
         device = self.device
         n_ctx = len(context)
+        own = n_ctx - start  # context tokens run here
         blocks = [cont[:-1] for cont in conts]
-        tokens = list(context) + [t for block in blocks for t in block]
+        tokens = list(context[start:]) + [t for block in blocks for t in block]
         total = len(tokens)
-        allowed = torch.zeros((total, total), dtype=torch.bool, device=device)
-        allowed[:n_ctx, :n_ctx] = torch.ones((n_ctx, n_ctx), dtype=torch.bool, device=device).tril()
-        positions = list(range(n_ctx))
+        allowed = torch.zeros((total, start + total), dtype=torch.bool, device=device)
+        allowed[:, :start] = True
+        allowed[:own, start : start + own] = torch.ones((own, own), dtype=torch.bool, device=device).tril()
+        positions = list(range(start, n_ctx))
         starts = []
-        offset = n_ctx
+        offset = own
         for block in blocks:
             n = len(block)
-            allowed[offset : offset + n, :n_ctx] = True
-            allowed[offset : offset + n, offset : offset + n] = torch.ones(
+            allowed[offset : offset + n, start : start + own] = True
+            allowed[offset : offset + n, start + offset : start + offset + n] = torch.ones(
                 (n, n), dtype=torch.bool, device=device
             ).tril()
             positions.extend(range(n_ctx, n_ctx + n))
@@ -233,22 +325,27 @@ class SharedContextLM(HFLM):
             offset += n
         dtype = self.model.dtype
         # Additive form, which both the sdpa and the eager attention take as it is.
-        mask = torch.zeros((total, total), dtype=dtype, device=device)
+        mask = torch.zeros((total, start + total), dtype=dtype, device=device)
         mask.masked_fill_(~allowed, torch.finfo(dtype).min)
-        keep = [n_ctx - 1] + list(range(n_ctx, total))
+        keep = [own - 1] + list(range(own, total))
         with torch.no_grad():
             out = self.model(
                 input_ids=torch.tensor([tokens], dtype=torch.long, device=device),
                 attention_mask=mask[None, None],
                 position_ids=torch.tensor([positions], dtype=torch.long, device=device),
+                past_key_values=past,
                 logits_to_keep=torch.tensor(keep, dtype=torch.long, device=device),
-                use_cache=False,
+                use_cache=past is not None or self._prefix_reuse(),
             )
+            if out.past_key_values is not None:
+                # The context's own rows of the cache (the continuations' come after them).
+                out.past_key_values.crop(-(total - own)) if total > own else None
+                self._keep(context, out.past_key_values)
             logprobs = F.log_softmax(out.logits[0], dim=-1, dtype=self.softmax_dtype)  # [len(keep), vocab]
         answers = []
-        for cont, block, start in zip(conts, blocks, starts, strict=True):
+        for cont, block, offset in zip(conts, blocks, starts, strict=True):
             # Row 0 is the context's last position; a block's rows follow at their kept index.
-            rows = [0] + [1 + (start - n_ctx) + j for j in range(len(block))]
+            rows = [0] + [1 + (offset - own) + j for j in range(len(block))]
             answers.append(_answer(logprobs[rows], cont))
         return answers
 
@@ -282,6 +379,35 @@ class SharedContextLM(HFLM):
             use_cache=True,
         )
         return F.log_softmax(out.logits, dim=-1, dtype=self.softmax_dtype)
+
+
+MIN_PREFIX = 16
+"""Shared prefixes shorter than this many tokens are run again rather than taken from a cache."""
+
+
+def _common_prefix(sequences: list[tuple[int, ...]], limit: int) -> tuple[int, ...]:
+    """The longest token prefix all `sequences` share, at most `limit` tokens."""
+    first = sequences[0]
+    n = 0
+    while n < limit and n < len(first) and all(len(s) > n and s[n] == first[n] for s in sequences[1:]):
+        n += 1
+    return first[:n]
+
+
+def _ordered(contexts: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """Contexts that start alike (a shared few-shot block or instruction: their first MIN_PREFIX
+    tokens are those of another context) next to each other, in token order, so each continues the
+    cached prefix of the one before; the others longest first, as lm-eval orders (memory trouble
+    shows at once, and rows in a padded batch are alike)."""
+    from collections import Counter
+
+    heads = Counter(c[:MIN_PREFIX] for c in contexts if len(c) > MIN_PREFIX)
+    shared = sorted(c for c in contexts if len(c) > MIN_PREFIX and heads[c[:MIN_PREFIX]] > 1)
+    alone = sorted(
+        (c for c in contexts if not (len(c) > MIN_PREFIX and heads[c[:MIN_PREFIX]] > 1)),
+        key=lambda c: (-len(c), c),
+    )
+    return alone + shared
 
 
 def _answer(logprobs: Any, cont: list[int]) -> tuple[float, bool]:

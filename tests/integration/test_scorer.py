@@ -97,3 +97,35 @@ def test_real_tasks_equal_lm_eval_hf(tiny_model: Path, pad: bool) -> None:
         for doc_hash, values in a.items():
             assert b[doc_hash] == pytest.approx(values, rel=RELATIVE, abs=TOLERANCE), (task, doc_hash)
         assert ours["results"][task]["acc,none"] == reference["results"][task]["acc,none"]
+
+
+@BOTH_PATHS
+def test_shared_prefixes_are_reused_with_lm_eval_hf_numbers(tiny_model: Path, pad: bool) -> None:
+    """Contexts that share a long prefix (a few-shot block) take its keys and values from the kept
+    cache instead of running it again; loglikelihoods and greedy flags stay lm-eval's. Three groups
+    of contexts with their own prefixes, shuffled, with one- and many-token continuations (the folded
+    path and the padded continuation path), and one context that is exactly another's prefix."""
+    reference, ours = _models(tiny_model, batch_size=3, pad=pad)
+    rng = random.Random(1)
+    prefixes = [[rng.randrange(5, 300) for _ in range(n)] for n in (80, 120, 40)]
+    requests = []
+    for prefix in prefixes:
+        for _ in range(4):
+            context = prefix + [rng.randrange(5, 300) for _ in range(rng.randrange(1, 25))]
+            for _ in range(rng.randrange(1, 4)):
+                continuation = [rng.randrange(5, 300) for _ in range(rng.randrange(1, 5))]
+                requests.append((("ctx", "cont"), context, continuation))
+        requests.append((("ctx", "cont"), prefix, [9, 10]))
+    rng.shuffle(requests)
+    expected = reference._loglikelihood_tokens(requests, disable_tqdm=True)
+    got = ours._loglikelihood_tokens(requests, disable_tqdm=True)
+    for (ll_a, greedy_a), (ll_b, greedy_b) in zip(expected, got, strict=True):
+        assert ll_b == pytest.approx(ll_a, abs=TOLERANCE)
+        assert greedy_a == greedy_b
+    run, reused = ours.context_tokens["run"], ours.context_tokens["reused"]
+    total = sum(len(ctx) for ctx in {tuple(r[1]) for r in requests})
+    # One context at a time, every context token is either run or reused; in padded batches a
+    # batch's common prefix is run once and counted as reused by each of its rows.
+    assert run + reused == total if not pad else run + reused >= total
+    # Each prefix is run about once: most context tokens come from the kept caches.
+    assert reused > sum(len(p) for p in prefixes) and run < total - sum(len(p) for p in prefixes)
