@@ -110,3 +110,46 @@ class Sample(Base):
     target: Mapped[str] = mapped_column(Text)
     output: Mapped[str] = mapped_column(Text)
     scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class TokenizerStat(Base):
+    """How a checkpoint's tokenizer splits one language of FLORES-200 (`harness tokenizer-report`);
+    one row per checkpoint, language and split, replaced by a rerun."""
+
+    __tablename__ = "tokenizer_stats"
+    __table_args__ = (UniqueConstraint("checkpoint_id", "language", "split", name="uq_tokenizer_stat"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"), index=True)
+    tokenizer_sha256: Mapped[str] = mapped_column(String(64))
+    """SHA-256 over the tokenizer's files (names and contents), as `harness.tokenizer_report` lists them."""
+    vocab_size: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(32))
+    """A FLORES-200 code (`lin_Latn`)."""
+    split: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(32))
+    """The language parity is measured against (`eng_Latn`)."""
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the FLORES file the sentences came from."""
+    sentences: Mapped[int] = mapped_column(Integer)
+    tokens: Mapped[int] = mapped_column(BigInteger)
+    words: Mapped[int] = mapped_column(BigInteger)
+    """Whitespace-separated words (Python's `str.split`)."""
+    chars: Mapped[int] = mapped_column(BigInteger)
+    """Unicode code points, spaces included."""
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    """UTF-8 bytes."""
+    tokens_per_word: Mapped[float | None] = mapped_column(Float, default=None)
+    """None for scripts written without spaces between words (Chinese, Japanese, Thai, ...)."""
+    tokens_per_char: Mapped[float] = mapped_column(Float)
+    bytes_per_token: Mapped[float] = mapped_column(Float)
+    parity: Mapped[float] = mapped_column(Float)
+    """Mean over the parallel sentences of tokens(language) / tokens(reference) (Petrov et al. 2023)."""
+    parity_of_totals: Mapped[float] = mapped_column(Float)
+    """Total tokens(language) / total tokens(reference)."""
+    unk_tokens: Mapped[int] = mapped_column(BigInteger)
+    byte_fallback_tokens: Mapped[int] = mapped_column(BigInteger)
+    fallback_rule: Mapped[str] = mapped_column(String(32))
+    """What counts as a byte-fallback token: `byte-pieces` (SentencePiece `<0xNN>`), `partial-utf8`
+    (a byte-level token whose bytes alone are not valid UTF-8) or `none`."""
+    signature: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

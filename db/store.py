@@ -6,14 +6,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import HarnessError
 from core.lineage import Lineage, step_from_folder
 from core.records import MetricResult, TaskMeta, TaskOutcome
-from db.models import Checkpoint, Model, Run, Sample, TaskResult, utcnow
+from db.models import Checkpoint, Model, Run, Sample, TaskResult, TokenizerStat, utcnow
 
 
 def _get_or_create_model(session: Session, name: str) -> Model:
@@ -255,3 +255,33 @@ def replace_task_metric(
         samples = session.scalars(select(Sample).where(Sample.run_id == run_id, Sample.task == task)).all()
         for sample in samples:
             sample.scores = {**sample.scores, **per_doc[sample.doc_id]}
+
+
+def store_tokenizer_stats(
+    factory: sessionmaker[Session], checkpoint_id: int, rows: list[TokenizerStat]
+) -> None:
+    """Put a checkpoint's tokenizer statistics in place (copies of `rows`, under `checkpoint_id`),
+    replacing the rows of the same language and split: a rerun replaces, never duplicates."""
+    fields = [
+        c.key for c in TokenizerStat.__table__.columns if c.key not in ("id", "checkpoint_id", "created_at")
+    ]
+    for attempt in range(3):
+        try:
+            with factory.begin() as session:
+                for row in rows:
+                    session.execute(
+                        delete(TokenizerStat).where(
+                            TokenizerStat.checkpoint_id == checkpoint_id,
+                            TokenizerStat.language == row.language,
+                            TokenizerStat.split == row.split,
+                        )
+                    )
+                session.add_all(
+                    TokenizerStat(checkpoint_id=checkpoint_id, **{f: getattr(row, f) for f in fields})
+                    for row in rows
+                )
+            return
+        except IntegrityError:
+            # Another process stored the same rows between our delete and our insert; try again.
+            if attempt == 2:
+                raise
