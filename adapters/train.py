@@ -21,6 +21,8 @@ class RunSetup:
     model_name: str
     base: ModelSpec
     db_url: str | None
+    contamination: dict[str, Any] | None = None
+    """The recipe's training text against its eval_tasks (`adapters.contamination`), for the manifests."""
 
 
 def resolve_base(value: str, recipe_file: Path) -> ModelSpec:
@@ -119,7 +121,14 @@ def checkpoint_callback(
     context = CheckpointContext(
         model_name=setup.model_name,
         base_source=setup.base.path,
-        recipe=recipe_record(recipe, setup.recipe_file, setup.recipe_sha256, setup.base.path, **recorded),
+        recipe=recipe_record(
+            recipe,
+            setup.recipe_file,
+            setup.recipe_sha256,
+            setup.base.path,
+            **recorded,
+            **({"contamination": setup.contamination} if setup.contamination else {}),
+        ),
         db_url=setup.db_url,
         eval_every=recipe.eval_every,
         eval_tasks=list(recipe.eval_tasks),

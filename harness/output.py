@@ -35,12 +35,17 @@ def results_table(results: Sequence[MetricResult], title: str) -> tuple[Table, l
     return table, [f"[{i}] {text}" for i, text in enumerate(footnotes, start=1)]
 
 
+def _values(row: Any) -> dict[str, Any]:
+    """A row's fields: a dict as it is, a dataclass as a dict."""
+    return dict(row) if isinstance(row, dict) else asdict(row)
+
+
 def rows_table(rows: Sequence[Any], columns: Sequence[str], title: str) -> Table:
     table = Table(title=title)
     for column in columns:
         table.add_column(column, no_wrap=column in ("task", "metric"))
     for row in rows:
-        values = asdict(row)
+        values = _values(row)
         if "run_id" in values:
             values["run_id"] = values["run_id"][:8]
         if values.get("primary_metric") and values.get("metric") == values["primary_metric"]:
@@ -56,7 +61,7 @@ def to_csv(rows: Sequence[Any], columns: Sequence[str]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        values = asdict(row)
+        values = _values(row)
         writer.writerow({c: values[c] for c in columns})
     return buffer.getvalue()
 
