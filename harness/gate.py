@@ -5,7 +5,8 @@ Both sides are loaded into the same shape, whether from the database (a run id, 
 Documents are paired on their hash. Corpus metrics (chrF++, BLEU, spBLEU) are compared with a
 paired bootstrap over sacrebleu's sentence statistics; per-document metrics with a paired
 bootstrap of the mean. A task fails when its drop exceeds `max_drop` and is significant at
-`alpha` after Holm's correction over the tasks compared.
+`alpha` after Holm's correction over the tasks compared; for a lower-is-better metric
+(`off_target`, `source_copy`) a rise is the regression.
 """
 
 import json
@@ -26,6 +27,13 @@ from core.stats import (
 )
 
 CORPUS_METRICS = ("chrf++", "bleu", "spbleu")
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether a rise of `metric` is a regression (the language-identification rates)."""
+    from harness.lid import LOWER_IS_BETTER
+
+    return metric in LOWER_IS_BETTER
 
 
 class CannotCompare(HarnessError):
@@ -60,6 +68,8 @@ class TaskVerdict:
     p_holm: float
     failed: bool
     changed_outputs: int
+    lower_is_better: bool = False
+    """A rise, not a drop, of the metric is the regression."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +264,15 @@ def compare(
         results.append((task, name, result, changed))
     adjusted = holm([r.p_value for _, _, r, _ in results])
     verdicts = [
-        TaskVerdict(task, name, r, p, failed=(-r.delta > max_drop and p < alpha), changed_outputs=changed)
+        TaskVerdict(
+            task,
+            name,
+            r,
+            p,
+            failed=((r.delta if lower_is_better(name) else -r.delta) > max_drop and p < alpha),
+            changed_outputs=changed,
+            lower_is_better=lower_is_better(name),
+        )
         for (task, name, r, changed), p in zip(results, adjusted, strict=True)
     ]
     note = metric or "primary metric per task"

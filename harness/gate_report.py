@@ -46,6 +46,11 @@ def rule(report: GateReport) -> str:
     return (
         f"A task fails when candidate − baseline < −{report.max_drop:g} and the paired-bootstrap p-value, "
         f"Holm-adjusted over {len(report.verdicts)} tasks, is below {report.alpha:g}"
+        + (
+            f" (for a lower-is-better metric: candidate − baseline > {report.max_drop:g})"
+            if any(v.lower_is_better for v in report.verdicts)
+            else ""
+        )
         + (" (--strict: any changed output fails too)." if report.strict else ".")
     )
 
@@ -84,6 +89,7 @@ def to_json(report: GateReport) -> dict[str, Any]:
                 "p_holm": v.p_holm,
                 "failed": v.failed,
                 "changed_outputs": v.changed_outputs,
+                "lower_is_better": v.lower_is_better,
             }
             for v in report.verdicts
         ],

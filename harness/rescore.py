@@ -9,6 +9,9 @@ the FLORES-200 devtest line at the document's id, accepted only when the documen
 data hashes to the stored `doc_hash` (lm-eval's hash of the document), else an error naming the task
 and the document. The task gets one `comet` metric row and every sample a `comet` score (and its
 recovered `source`); a second rescore replaces them, so rows never repeat.
+
+`harness rescore RUN --metric lid [--lid-model model.bin]` does the same for output language
+identification (`harness.lid`): `off_target` and `source_copy` rows and each sample's label fields.
 """
 
 import hashlib
@@ -22,7 +25,8 @@ from core.errors import HarnessError
 from core.records import MetricResult
 from harness.metrics import comet
 
-METRICS = ("comet",)
+METRICS = ("comet", "lid")
+"""`lid` adds `off_target` and `source_copy` (harness.lid) with `--lid-model` or the built model."""
 
 
 @dataclass
@@ -105,6 +109,7 @@ def rescore(
     db_url: str | None = None,
     data_dir: str | None = None,
     on_task: Callable[[str, int, int, int], None] | None = None,
+    lid_model: str | None = None,
 ) -> RescoreResult:
     """Score the stored outputs of run `run_ref` (id or unique prefix) with `metric` and store it."""
     from sqlalchemy import select
@@ -116,7 +121,7 @@ def rescore(
 
     if metric not in METRICS:
         raise HarnessError(f"--metric {metric}: unknown; rescore computes {', '.join(METRICS)}")
-    if not comet_model:
+    if metric == "comet" and not comet_model:
         raise HarnessError(
             "--metric comet needs --comet-model: a local <model>/checkpoints/model.ckpt, its <model> "
             f"folder, or a hub name such as {comet.HUB_DEFAULT}"
@@ -154,7 +159,10 @@ def rescore(
                 f"({', '.join(mt_tasks)})"
             )
         mt_tasks = [t for t in mt_tasks if t in tasks]
-    scorer = comet.CometScorer(comet_model, batch_size=batch_size)
+    scorer = (
+        comet.CometScorer(comet_model, batch_size=batch_size) if comet_model and metric == "comet" else None
+    )
+    identifier = _identifier(lid_model) if metric == "lid" else None
     result = RescoreResult(run_id, metric, [])
     for index, task in enumerate(mt_tasks):
         samples = list_samples(engine, run_id, task)
@@ -169,6 +177,13 @@ def rescore(
                 raise HarnessError(f"{task} doc {missing[0].doc_id}: the stored sample carries no source")
             recovered = recover_flores_sources(task, missing, flores_root(fingerprint, data_dir))
         sources = [recovered[s.doc_id] if s.doc_id in recovered else str(s.scores["source"]) for s in samples]
+        if identifier is not None:
+            rows = _rescore_lid(factory, run_id, task, samples, sources, recovered, identifier)
+            result.results.extend(rows)
+            if recovered:
+                result.recovered_sources[task] = len(recovered)
+            continue
+        assert scorer is not None
         row, segments = comet.score_task(
             task,
             [s.doc_id for s in samples],
@@ -187,3 +202,50 @@ def rescore(
         if recovered:
             result.recovered_sources[task] = len(recovered)
     return result
+
+
+def _identifier(lid_model: str | None) -> Any:
+    """`--lid-model`, else the built identifier; an error when there is neither."""
+    from harness import lid, lid_build
+
+    if lid_model:
+        return lid.LidModel(Path(lid_model).expanduser())
+    built = lid_build.default_model()
+    if built is None:
+        raise HarnessError(
+            "--metric lid needs --lid-model model.bin (GlotLID, OpenLID), or a model made once by "
+            "`harness lid build --data-dir DIR`"
+        )
+    return lid.LidModel(built, name=f"flores200-dev-lid:{built.parent.name}")
+
+
+def _rescore_lid(
+    factory: Any,
+    run_id: str,
+    task: str,
+    samples: Sequence[Any],
+    sources: Sequence[str],
+    recovered: dict[int, str],
+    identifier: Any,
+) -> list[MetricResult]:
+    """`off_target` and `source_copy` of one stored task, put in place of earlier ones."""
+    from db import store
+    from harness import lid
+    from tasks.registry import family_of_name
+
+    fam = family_of_name(task)
+    if not isinstance(fam, lid.TranslationFamily):
+        raise HarnessError(f"{task}: its family names no source and target language for --metric lid")
+    rows, per_doc = lid.score_samples(
+        task,
+        [s.doc_id for s in samples],
+        [s.output for s in samples],
+        sources,
+        fam.translation_languages(task),
+        identifier,
+    )
+    for doc_id, source in recovered.items():
+        per_doc[doc_id]["source"] = source
+    for row in rows:
+        store.replace_task_metric(factory, run_id, task, row, per_doc)
+    return rows

@@ -14,6 +14,7 @@ from core.records import MetricResult, TaskOutcome
 from harness import __version__
 from harness.groups import group_results
 from harness.judge import Judge, judge_outcome
+from harness.lid import lid_outcome, model_for_run
 from harness.metrics.comet import comet_outcome, scorer_for_run
 from harness.models import ModelSpec
 from harness.specs import EvalConfig, RunResult
@@ -212,6 +213,7 @@ def evaluate(
     tasks, roots, options, spm_status, _, groups = prepare_tasks(config)
     warn = on_warning or (lambda message: print(f"warning: {message}", file=sys.stderr))
     comet = scorer_for_run(config.comet_model, config.device, [fam.name for _, fam in tasks], warn)
+    lid = model_for_run(config.lid_model, [fam for _, fam in tasks], warn)
     judged = {name: fam.judge_prompt_version for name, fam in tasks if isinstance(fam, JudgedFamily)}
     judge_spec = resolve_model(config.judge_model) if config.judge_model and judged else None
     if judged and not config.judge_model:
@@ -240,6 +242,8 @@ def evaluate(
     )
     if comet is not None:
         run_fingerprint["comet"] = comet.fingerprint()
+    if lid is not None:
+        run_fingerprint["lid"] = lid.fingerprint()
     previous = _resumable(factory, config, spec, run_fingerprint) if config.resume else None
     cache = response_cache() if config.cache else None
     lm = load_lm(config, spec, device, dtype, cache, engine_details)
@@ -269,6 +273,7 @@ def evaluate(
             outcome = run_task(lm, name, fam, roots[fam.data_set], config, options)
             outcome = judge_outcome(fam, name, outcome, judge)
             outcome = comet_outcome(fam.name, name, outcome, comet)
+            outcome = lid_outcome(fam, name, outcome, lid)
             store.store_task(factory, run_id, outcome, fam.meta(name))
             results.extend(outcome.metrics)
     except BaseException as exc:

@@ -58,6 +58,9 @@ class EvalConfig:
     comet_model: str | None = None
     """COMET checkpoint (`.../checkpoints/model.ckpt`, its model folder, or a hub name) scoring each MT
     task in-process; needs unbabel-comet (`.venv-comet`). None: no COMET."""
+    lid_model: str | None = None
+    """fastText language identifier (`model.bin`) for each MT output (`off_target`, `source_copy`);
+    None: the model `harness lid build` made, when cached, else none (`harness.lid.model_for_run`)."""
 
 
 @dataclass

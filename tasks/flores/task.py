@@ -233,6 +233,12 @@ class Flores:
         language = tgt if src == "eng_Latn" else src  # the side that is not English
         return TaskMeta(self.name, language, "chrf++", "chrf++", PROTOCOL)
 
+    def translation_languages(self, name: str) -> tuple[str, str]:
+        """(source, target) FLORES-200 codes: what output language identification checks."""
+        parsed = parse_name(name)
+        assert parsed is not None, name
+        return parsed
+
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
         parsed = parse_name(name)
         assert parsed is not None, name

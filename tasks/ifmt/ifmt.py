@@ -283,6 +283,10 @@ class Ifmt:
     def meta(self, name: str) -> TaskMeta:
         return TaskMeta(self.name, "zho_Hans", "chrf++", "chrf++", PROTOCOL)
 
+    def translation_languages(self, name: str) -> tuple[str, str]:
+        """(source, target) FLORES-200 codes: what output language identification checks."""
+        return "eng_Latn", TARGET_LANG
+
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
         from core.hashing import sha256_file
 

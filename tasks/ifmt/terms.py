@@ -238,7 +238,11 @@ class IfmtTerms:
         return "macro"
 
     def meta(self, name: str) -> TaskMeta:
-        return TaskMeta(self.name, "deu_Latn", "term_usage", "terms_used/terms_total", PROTOCOL)
+        return TaskMeta(self.name, TARGET_LANG, "term_usage", "terms_used/terms_total", PROTOCOL)
+
+    def translation_languages(self, name: str) -> tuple[str, str]:
+        """(source, target) FLORES-200 codes: what output language identification checks."""
+        return "eng_Latn", TARGET_LANG
 
     def task_info(self, name: str, root: Path, options: TaskOptions) -> TaskInfo:
         from core.hashing import sha256_file
