@@ -1,5 +1,5 @@
-"""What every page shares: the database engine and page state kept in the URL (`st.query_params`),
-so that a view can be shared by its link."""
+"""What every page shares: the database engine, page state kept in the URL (`st.query_params`),
+so that a view can be shared by its link, and what an empty database says."""
 
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -17,11 +17,49 @@ def _engine(url: str | None) -> Engine:
     return make_engine(url)
 
 
-def engine() -> Engine:
-    """The database named by `HARNESS_DB` (else the default local SQLite file)."""
+def database_url() -> str:
+    """The URL of the database the app reads: `HARNESS_DB`, else the default local SQLite file."""
     import os
 
-    return _engine(os.environ.get("HARNESS_DB"))
+    from core.paths import default_db_url
+
+    return os.environ.get("HARNESS_DB") or default_db_url()
+
+
+def engine() -> Engine:
+    """The database named by `HARNESS_DB` (else the default local SQLite file)."""
+    return _engine(database_url())
+
+
+def shown_url() -> str:
+    """The database URL as a viewer may see it: a password is replaced by `***`."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url()).render_as_string(hide_password=True)
+
+
+def fill_command() -> str:
+    """The command that stores a first run in the database this app reads."""
+    return (
+        "harness eval --model smollm2-135m --tasks flores_lin --bundled-sample --limit 10 "
+        f"--db '{shown_url()}'"
+    )
+
+
+def stop_if_empty(has_rows: bool, what: str = "complete runs") -> None:
+    """On an empty database: say how to fill it (the exact `harness eval` command), then stop."""
+    if has_rows:
+        return
+    st.info(
+        f"No {what} in the database yet ({shown_url()}). Evaluate a model to fill it, for example "
+        "SmolLM2-135M on Lingala<->English FLORES with the bundled sample, then reload this page:"
+    )
+    st.code(fill_command(), language="bash")
+    st.caption(
+        "Any model and tasks work the same way: `harness eval --model PATH|ALIAS|HUB_ID --tasks LIST "
+        "--db URL`; `harness tasks list` shows the tasks."
+    )
+    st.stop()
 
 
 def url_list(key: str, options: Sequence[str]) -> list[str]:

@@ -226,8 +226,10 @@ def _where(engine: Engine, query: Any, filters: Filters) -> Any:
     return query
 
 
-def _latest(engine: Engine, metric: str, filters: Filters, per: str = "model") -> Any:
-    """Subquery: one row per model (or checkpoint), task and metric: its newest complete result."""
+def latest_results(engine: Engine, metric: str, filters: Filters, per: str = "model") -> Any:
+    """Subquery: one row per model (or checkpoint), task and metric: its newest complete result
+    (columns model, checkpoint_id, step, tokens_seen, task, family, language, metric, value,
+    stderr, n)."""
     owner = Checkpoint.model_id if per == "model" else Checkpoint.id
     rank = (
         func.row_number()
@@ -249,6 +251,7 @@ def _latest(engine: Engine, metric: str, filters: Filters, per: str = "model") -
             TaskResult.metric,
             TaskResult.value,
             TaskResult.stderr,
+            TaskResult.n,
             rank,
         )
         .join(Run, TaskResult.run_id == Run.id)
@@ -258,6 +261,9 @@ def _latest(engine: Engine, metric: str, filters: Filters, per: str = "model") -
     )
     inner = _where(engine, query, filters).subquery("ranked")
     return select(inner).where(inner.c.rank == 1).subquery("latest")
+
+
+_latest = latest_results  # the older private name
 
 
 def filter_options(engine: Engine) -> FilterOptions:
@@ -296,7 +302,7 @@ def leaderboard(
 ) -> list[LeaderboardCell]:
     """Models x columns. A column's mean is over the tasks the model has; `covered`/`total` says
     how many that is, and a model with none of a column's tasks has no cell (never a zero)."""
-    latest = _latest(engine, metric, filters)
+    latest = latest_results(engine, metric, filters)
     column = latest.c.family if by == "family" else latest.c.task
     cells = select(
         latest.c.model,
@@ -328,7 +334,7 @@ def language_matrix(
     engine: Engine, metric: str = PRIMARY, group_by: GroupBy = "script", filters: Filters = Filters()
 ) -> list[LanguageCell]:
     """Model x language: the mean over the language's tasks (per family when grouping by family)."""
-    latest = _latest(engine, metric, filters)
+    latest = latest_results(engine, metric, filters)
     keys = [latest.c.model, latest.c.language] + ([latest.c.family] if group_by == "family" else [])
     query = (
         select(*keys, func.avg(latest.c.value).label("value"), func.count(latest.c.value).label("tasks"))
@@ -379,7 +385,8 @@ def checkpoint_curve(
     engine: Engine, model: str, metric: str = PRIMARY, filters: Filters = Filters()
 ) -> list[CurvePoint]:
     """Each checkpoint of `model`: its newest complete result per task, by step."""
-    latest = _latest(engine, metric, Filters(**{**filters.__dict__, "models": [model]}), per="checkpoint")
+    only = Filters(**{**filters.__dict__, "models": [model]})
+    latest = latest_results(engine, metric, only, per="checkpoint")
     query = select(
         latest.c.checkpoint_id,
         latest.c.step,
@@ -565,7 +572,11 @@ def _score_of(sample: Any, per_task: dict[str, str]) -> ColumnElement[Any]:
 
     if not per_task:
         return literal(None)
-    return case(*((sample.task == task, value(key)) for task, key in per_task.items()), else_=None)
+    # One branch per score key, not per task: 400 FLORES directions share `chrf++`.
+    tasks_of: dict[str, list[str]] = defaultdict(list)
+    for task, key in per_task.items():
+        tasks_of[key].append(task)
+    return case(*((sample.task.in_(tasks), value(key)) for key, tasks in tasks_of.items()), else_=None)
 
 
 def _paired(run_a: str, run_b: str, per_task: dict[str, str]) -> Select[Any]:

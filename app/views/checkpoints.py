@@ -5,16 +5,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app.common import engine, multiselect, selectbox
+from app.common import engine, multiselect, selectbox, stop_if_empty
 from app.tables import fmt
 from db import app_queries as q
 
 st.title("Checkpoints")
 options = q.filter_options(engine())
 metrics = [m for m in options.metrics if m != q.PRIMARY]
-if not options.models:
-    st.info("No complete runs in the database yet.")
-    st.stop()
+stop_if_empty(bool(options.models))
 
 model = selectbox("Model", "model", options.models)
 metric = selectbox("Metric", "metric", metrics, default="chrf++" if "chrf++" in metrics else None)
@@ -63,12 +61,31 @@ else:
         alt.Chart(frame)
         .mark_rect()
         .encode(
-            x=alt.X("checkpoint:N", sort=None),
-            y="language:N",
-            color=alt.Color("delta:Q", scale=alt.Scale(scheme="redblue", domainMid=0)),
-            tooltip=["language", "checkpoint", "base_value", "value", "delta", "tasks"],
+            # Horizontal labels, never cut: a fixed step per column and a generous label limit.
+            x=alt.X(
+                "checkpoint:N",
+                sort=None,
+                title=None,
+                axis=alt.Axis(labelAngle=0, labelLimit=200, orient="top"),
+            ),
+            y=alt.Y("language:N", title=None, axis=alt.Axis(labelLimit=300, labelPadding=6)),
+            color=alt.Color(
+                "delta:Q",
+                title=f"{metric} change against the base",
+                scale=alt.Scale(scheme="redblue", domainMid=0),
+                legend=alt.Legend(orient="bottom", direction="horizontal", gradientLength=240),
+            ),
+            tooltip=[
+                "language",
+                "checkpoint",
+                alt.Tooltip("base_value:Q", title="base", format=".3f"),
+                alt.Tooltip("value:Q", format=".3f"),
+                alt.Tooltip("delta:Q", title="change", format=".3f"),
+                "tasks",
+            ],
         )
+        .properties(width=alt.Step(90), height=alt.Step(22))
     )
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(chart, width="content")
     table = frame.pivot_table(index="language", columns="checkpoint", values="delta", sort=False)
     st.dataframe(table.map(fmt), width="stretch")

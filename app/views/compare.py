@@ -3,15 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from app.common import engine, selectbox
+from app.charts import scatter_chart
+from app.common import engine, selectbox, stop_if_empty
 from app.tables import fmt
 from db import app_queries as q
 
 st.title("Compare")
 runs = q.list_runs(engine())
-if len(runs) < 1:
-    st.info("No complete runs in the database yet.")
-    st.stop()
+stop_if_empty(bool(runs))
 labels = {
     r.run_id: f"{r.model}" + (f"@{r.step}" if r.step is not None else "") + f" · {r.run_id[:8]}" for r in runs
 }
@@ -44,6 +43,11 @@ table = pd.DataFrame(
         }
         for d in deltas
     ]
+)
+st.altair_chart(scatter_chart(deltas, labels[run_a], labels[run_b]), width="content")
+st.caption(
+    "One point per task: A's score across, B's up, per metric. Above the dashed diagonal B scored "
+    "higher. Coloured triangles: the paired-bootstrap difference is significant (p < 0.05)."
 )
 st.dataframe(table, width="stretch", hide_index=True)
 

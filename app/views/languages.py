@@ -1,55 +1,70 @@
-"""Languages: a language x model heatmap, grouped by script, family or resource level."""
+"""Languages: a language x model heatmap of one metric, languages grouped by resource level,
+script or benchmark family with each group's mean first; or every model minus a base model."""
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
-from app.common import engine, multiselect, selectbox
+from app.charts import heatmap_chart, heatmap_frame
+from app.common import engine, multiselect, selectbox, stop_if_empty
 from db import app_queries as q
+from db.heatmap import heatmap
+
+GROUPS = {"resource": "resource level", "script": "script", "family": "benchmark family"}
+MODES = {"score": "scores", "difference": "difference to a base model"}
+ORDERS = {"name": "name", "mean": "mean score"}
 
 st.title("Languages")
 options = q.filter_options(engine())
-metrics = [m for m in options.metrics if m != q.PRIMARY]
-if not metrics:
-    st.info("No complete runs in the database yet.")
-    st.stop()
+metrics = [m for m in options.metrics if m != q.PRIMARY]  # one scale per chart: no mixed primaries
+stop_if_empty(bool(metrics))
 
 metric = selectbox("Metric", "metric", metrics, default="chrf++" if "chrf++" in metrics else None)
-group_by = selectbox("Group languages by", "group", ["script", "family", "resource"])
+group_by = selectbox("Group languages by", "group", list(GROUPS), format_func=GROUPS.__getitem__)
+order = selectbox("Order languages by", "order", list(ORDERS), format_func=ORDERS.__getitem__)
+mode = selectbox("Show", "mode", list(MODES), format_func=MODES.__getitem__)
+base = selectbox("Base model", "base", options.models) if mode == "difference" else None
 filters = q.Filters(
     families=multiselect("Family", "family", options.families),
     models=multiselect("Model", "model", options.models),
 )
-cells = q.language_matrix(engine(), metric=metric, group_by=group_by, filters=filters)  # type: ignore[arg-type]
-if not cells:
-    st.warning(f"No results for {metric} match the filters.")
+hm = heatmap(engine(), metric, group_by, filters, base=base, order=order)  # type: ignore[arg-type]
+if not hm.cells:
+    if base is not None:
+        st.warning(f"No other model shares a task with {base} on {metric} under these filters.")
+    else:
+        st.warning(f"No results for {metric} match the filters.")
     st.stop()
 
-frame = pd.DataFrame(
-    [
-        {
-            "group": c.group,
-            "language": f"{c.name} ({c.language})",
-            "model": c.model,
-            metric: c.value,
-            "tasks": c.tasks,
-        }
-        for c in cells
-    ]
-)
-chart = (
-    alt.Chart(frame)
-    .mark_rect()
-    .encode(
-        x=alt.X("model:N", title="model"),
-        y=alt.Y("language:N", title=None),
-        color=alt.Color(f"{metric}:Q", scale=alt.Scale(scheme="viridis")),
-        tooltip=["model", "language", "group", alt.Tooltip(f"{metric}:Q", format=".3f"), "tasks"],
+languages = sum(len(codes) for codes in hm.languages.values())
+models = len({c.model for c in hm.cells})
+st.caption(
+    f"{languages} languages x {models} models. Each cell: the model's mean {metric} over the "
+    "language's tasks (its newest complete result per task); each group starts with the models' "
+    "mean over its languages. "
+    + (
+        f"Difference mode: each cell is the model minus {base} over the tasks both were scored on "
+        "(red: below the base, blue: above). "
+        if base is not None
+        else ""
     )
-    .properties(width=alt.Step(60))
-    .facet(row=alt.Row("group:N", title=group_by))
-    .resolve_scale(y="independent")
+    + "Hover a cell for the value and n (documents). Resource levels: core/languages.py."
 )
-st.altair_chart(chart)
-table = frame.pivot_table(index=["group", "language"], columns="model", values=metric)
+st.altair_chart(heatmap_chart(hm, metric, GROUPS[group_by]), width="content")
+
+frame = heatmap_frame(hm, metric)
+numbers = frame[frame.language != ""][["group", "language", "row", "model", "value", "n", "tasks"]]
+table = numbers.pivot_table(index=["group", "row"], columns="model", values="value", sort=False)
+table = table[sorted(table.columns)]
 st.dataframe(table, width="stretch")
+st.download_button(
+    "Download CSV (numbers)",
+    numbers.rename(columns={"row": "name", "value": "difference" if base else metric})
+    .to_csv(index=False)
+    .encode("utf-8"),
+    "languages.csv",
+    "text/csv",
+    help="One row per cell, unrounded, with n (documents) and the number of tasks behind it.",
+)
+
+from app.tokenizer_panel import render_tokenizer_panel  # noqa: E402  (the tokenizer statistics panel)
+
+render_tokenizer_panel(engine())

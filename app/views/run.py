@@ -3,14 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from app.common import engine, selectbox
+from app.common import engine, selectbox, stop_if_empty
 from db import app_queries as q
 
 st.title("Run")
 runs = q.list_runs(engine(), include_incomplete=True)
-if not runs:
-    st.info("No runs in the database yet.")
-    st.stop()
+stop_if_empty(bool(runs), "runs")
 labels = {
     r.run_id: f"{r.model}" + (f"@{r.step}" if r.step is not None else "") + f" · {r.run_id[:8]} · {r.status}"
     for r in runs

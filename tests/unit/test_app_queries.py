@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from db import app_queries as q
+from db.heatmap import heatmap
 from db.models import Checkpoint, Model, Run, Sample, TaskResult
 from db.session import make_engine
 from tests.app.seed import Seeded, seed
@@ -50,6 +51,7 @@ def _raw_results(engine: Engine) -> list[dict[str, Any]]:
             TaskResult.metric,
             TaskResult.value,
             TaskResult.stderr,
+            TaskResult.n,
         )
         .join(Run, TaskResult.run_id == Run.id)
         .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
@@ -135,6 +137,63 @@ def test_language_matrix_means_tasks_per_language(engine: Engine) -> None:
     for key, values in expected.items():
         assert cells[key].value == pytest.approx(sum(values) / len(values), abs=1e-9)
         assert cells[key].tasks == len(values)
+
+
+def _flores_cells(engine: Engine) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """(model, language) -> the chrF++ rows (newest per task) behind one heatmap cell."""
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for (model, _), row in _latest_per_model(engine).items():
+        if row["metric"] == "chrf++" and row["language"] is not None:
+            cells[(model, row["language"])].append(row)
+    return cells
+
+
+def test_heatmap_cells_group_means_and_order_by_resource_level(engine: Engine) -> None:
+    expected = _flores_cells(engine)
+    assert len(expected) >= 8  # three models x up to three languages
+    hm = heatmap(engine, "chrf++", "resource")
+    cells = {(c.model, c.language): c for c in hm.cells}
+    assert set(cells) == set(expected)
+    for key, rows in expected.items():
+        assert cells[key].value == pytest.approx(sum(r["value"] for r in rows) / len(rows), abs=1e-9)
+        assert (cells[key].n, cells[key].tasks) == (sum(r["n"] for r in rows), len(rows))
+    # Chinese is high-resource, Swahili medium, Lingala low (core/languages.py): high first.
+    assert hm.groups == ["high", "medium", "low"]
+    assert hm.languages == {"high": ["zho_Hans"], "medium": ["swh_Latn"], "low": ["lin_Latn"]}
+    means = {(m.model, m.group): m for m in hm.means}
+    assert len(means) == len({(c.model, c.group) for c in hm.cells})
+    for (model, group), mean in means.items():
+        members = [c.value for c in hm.cells if c.model == model and c.group == group]
+        assert members and mean.value == pytest.approx(sum(members) / len(members), abs=1e-12)
+
+
+def test_heatmap_difference_to_a_base_pairs_tasks(engine: Engine) -> None:
+    """Each cell is the model minus the base over the tasks both have: lin-cpt lacks the
+    English->Chinese direction, so it has no Chinese cell, and its Lingala cell pairs both
+    Lingala directions."""
+    expected = _flores_cells(engine)
+    hm = heatmap(engine, "chrf++", "script", base="base-model")
+    assert hm.base == "base-model" and "base-model" not in {c.model for c in hm.cells}
+    checked = 0
+    for cell in hm.cells:
+        ours = {r["task"]: r["value"] for r in expected[(cell.model, cell.language)]}
+        base = {r["task"]: r["value"] for r in expected[("base-model", cell.language)]}
+        shared = sorted(set(ours) & set(base))
+        assert cell.tasks == len(shared) > 0
+        assert cell.value == pytest.approx(sum(ours[t] - base[t] for t in shared) / len(shared), abs=1e-9)
+        assert cell.base_value == pytest.approx(sum(base[t] for t in shared) / len(shared), abs=1e-9)
+        checked += 1
+    assert checked == len([k for k in expected if k[0] != "base-model"])
+    assert ("lin-cpt", "zho_Hans") not in {(c.model, c.language) for c in hm.cells}
+    assert hm.groups == ["Latn", "Hans"]  # the script with more languages first
+
+
+def test_heatmap_orders_languages_by_mean(engine: Engine) -> None:
+    hm = heatmap(engine, "chrf++", "script", order="mean")
+    latin = hm.languages["Latn"]
+    means = {code: [c.value for c in hm.cells if c.language == code] for code in latin}
+    assert latin == sorted(latin, key=lambda code: -sum(means[code]) / len(means[code]))
+    assert set(latin) == {"lin_Latn", "swh_Latn"}
 
 
 def test_checkpoints_curve_and_forgetting(engine: Engine) -> None:
