@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.tables import numbers_table, shown_table
 from db import app_queries as q
+from db.heatmap import heatmap
 from db.session import make_engine
 from tests.app.seed import Seeded, seed
 from tests.conftest import ROOT
@@ -39,15 +40,24 @@ def url(at: AppTest, key: str) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
+LEADERBOARD_FIXED = {"rank", "model", "step", "flag", "average", "coverage"}
+
+
+def _score_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if c not in LEADERBOARD_FIXED and not c.endswith(" ±")]
+
+
 def test_leaderboard_shows_models_coverage_and_missing_cells(seeded: Seeded) -> None:
     at = page()
-    table = at.dataframe[0].value
-    assert list(table.index) == ["base-model", "lin-cpt", "other-model"]
-    assert list(table.columns) == ["afrixnli", "flores", "xnli"]
-    assert table.loc["other-model", "xnli"] == "missing"  # never a zero
-    assert table.loc["lin-cpt", "flores"].endswith("(3/4 tasks)")
-    assert table.loc["base-model", "flores"].endswith("(4/4 tasks)")
-    assert "[" in table.loc["base-model", "xnli"]  # the interval
+    table = at.dataframe[0].value.set_index("model")
+    assert list(table.index) == [f"checkpoints?model={m}" for m in ("base-model", "lin-cpt", "other-model")]
+    assert _score_columns(table) == ["afrixnli", "flores", "xnli"]
+    assert pd.isna(table.loc["checkpoints?model=other-model", "xnli"])  # never a zero
+    assert table.loc["checkpoints?model=lin-cpt", "coverage"].startswith("6/7 tasks: flores 3/4")
+    assert table.loc["checkpoints?model=base-model", "coverage"].startswith("all 7 tasks")
+    assert table.loc["checkpoints?model=base-model", "xnli ±"] > 0  # the interval's half-width
+    # Each model is ranked among those with its own coverage: all three are first of their kind.
+    assert list(table["rank"]) == [1, 1, 1]
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download CSV (as shown)", "Download CSV (numbers)"]
 
@@ -73,21 +83,50 @@ def test_leaderboard_csv_exports_round_trip(seeded: Seeded) -> None:
 def test_leaderboard_filters_live_in_the_url(seeded: Seeded) -> None:
     at = page(by="task", script="Hans", model=["base-model", "other-model"])
     table = at.dataframe[0].value
-    assert list(table.columns) == ["flores_eng_Latn-zho_Hans"]
-    assert list(table.index) == ["base-model", "other-model"]
+    assert _score_columns(table) == ["flores_eng_Latn-zho_Hans"]
+    assert list(table["model"]) == ["checkpoints?model=base-model", "checkpoints?model=other-model"]
+    assert list(table["rank"]) == [1, 2]  # same coverage: ranked by the average, descending
     at.sidebar.multiselect[0].select("flores").run()  # family
     assert url(at, "family") == ["flores"]
     assert url(at, "by") == ["task"]
 
 
+def chart_rows(at: AppTest, index: int = 0) -> pd.DataFrame:
+    """The rows of the page's `index`-th Vega-Lite chart, as the app sends them to the browser."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    chart = at.get("vega_lite_chart")[index].proto
+    frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.datasets]
+    assert frames, "the chart carries no data"
+    return pd.concat(frames, ignore_index=True)
+
+
 def test_languages_heatmap_by_resource_level(seeded: Seeded) -> None:
     at = page("views/languages.py", group="resource", metric="chrf++")
     table = at.dataframe[0].value
-    groups = {group for group, _ in table.index}
-    assert groups == {"low", "medium", "high"}  # Lingala, Swahili, Chinese
-    assert ("low", "Lingala (lin_Latn)") in table.index
-    assert set(table.columns) == {"base-model", "lin-cpt", "other-model"}
-    assert len(at.get("vega_lite_chart")) == 1
+    groups = [group for group, _ in table.index]
+    assert groups == ["high", "medium", "low"]  # Chinese, Swahili, Lingala: high resource first
+    assert ("low", "Lingala · lin_Latn") in table.index
+    assert list(table.columns) == ["base-model", "lin-cpt", "other-model"]
+    cells = {(c.model, c.language): c for c in heatmap(make_engine(seeded.url), "chrf++", "resource").cells}
+    assert table.loc[("low", "Lingala · lin_Latn"), "lin-cpt"] == cells[("lin-cpt", "lin_Latn")].value
+    drawn = chart_rows(at)
+    assert len(drawn) == len(cells) + len(heatmap(make_engine(seeded.url), "chrf++", "resource").means)
+    lingala = drawn[(drawn.language == "lin_Latn") & (drawn.model == "lin-cpt")]
+    assert lingala["value"].tolist() == [cells[("lin-cpt", "lin_Latn")].value]
+    assert lingala["n"].tolist() == [cells[("lin-cpt", "lin_Latn")].n] == [40]  # two directions x 20
+    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV (numbers)"]
+
+
+def test_languages_difference_to_a_base_model(seeded: Seeded) -> None:
+    at = page("views/languages.py", group="script", metric="chrf++", mode="difference", base="base-model")
+    table = at.dataframe[0].value
+    assert "base-model" not in table.columns
+    hm = heatmap(make_engine(seeded.url), "chrf++", "script", base="base-model")
+    for c in hm.cells:
+        assert table.loc[(c.group, f"{c.name} · {c.language}"), c.model] == pytest.approx(c.value)
+    assert url(at, "mode") == ["difference"] and url(at, "base") == ["base-model"]
+    assert any("minus base-model" in c.value for c in at.caption)
 
 
 def test_checkpoints_curve_and_forgetting(seeded: Seeded) -> None:
@@ -110,6 +149,12 @@ def test_compare_deltas_and_documents(seeded: Seeded) -> None:
     assert deltas.loc["flores_eng_Latn-lin_Latn", "significant"] == "yes"  # +10 chrF++ and more
     assert deltas.loc["flores_eng_Latn-lin_Latn", "metric"] == "chrf++"
     assert "flores_eng_Latn-zho_Hans" not in deltas.index  # lin-cpt was not scored on it
+    points = chart_rows(at).query("kind == 'task'").set_index("task")  # the scatter
+    assert sorted(points.index) == sorted(deltas.index)
+    assert points.loc["flores_eng_Latn-lin_Latn", "difference"] == "B better"
+    for task, row in deltas.iterrows():
+        assert (points.loc[task, "difference"] != "not significant") == (row["significant"] == "yes")
+        assert f"{points.loc[task, 'p']:.4f}" == row["p"]
     docs = at.dataframe[1].value
     assert len(docs) > 0 and (docs["A"] == 1.0).all() and (docs["B"] == 0.0).all()
     at.sidebar.selectbox[2].select("flores_eng_Latn-lin_Latn").run()
@@ -131,9 +176,15 @@ def test_run_fingerprint(seeded: Seeded) -> None:
     assert at.table[0].value.loc["step", "value"] == "200"
 
 
-def test_empty_database_says_so() -> None:
-    at = page()
-    assert "No complete runs" in at.info[0].value
+@pytest.mark.parametrize(
+    "path", [None, "views/languages.py", "views/checkpoints.py", "views/compare.py", "views/run.py"]
+)
+def test_empty_database_shows_how_to_fill_it(path: str | None) -> None:
+    at = page(path)
+    assert "in the database yet" in at.info[0].value
+    command = at.code[0].value
+    assert command.startswith("harness eval --model smollm2-135m --tasks flores_lin --bundled-sample")
+    assert command.endswith(f"--db '{os.environ['HARNESS_DB']}'")
 
 
 def test_app_never_imports_the_engine(seeded: Seeded) -> None:
