@@ -164,6 +164,14 @@ def eval_command(
             "needs network). Needs unbabel-comet: run from .venv-comet (scripts/setup_comet.sh)."
         ),
     ] = None,
+    lid_model: Annotated[
+        str | None,
+        typer.Option(
+            help="fastText language identifier (model.bin: GlotLID, OpenLID, or `harness lid build`'s) "
+            "for off_target and source_copy of each MT task. Default: the model `harness lid build` "
+            "made, if cached; else those metrics are skipped with a warning."
+        ),
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
@@ -203,6 +211,7 @@ def eval_command(
         resume=resume,
         apply_chat_template=apply_chat_template,
         comet_model=comet_model,
+        lid_model=lid_model,
     )
     err = console(stderr=True)
 
@@ -248,7 +257,10 @@ def rescore_command(
         str,
         typer.Argument(help="Run id or its unique prefix, or MODEL / MODEL@STEP: its newest complete run."),
     ],
-    metric: Annotated[str, typer.Option(help="Metric to compute from the stored outputs: comet.")],
+    metric: Annotated[
+        str,
+        typer.Option(help="Metric from the stored outputs: comet, or lid (off_target, source_copy)."),
+    ],
     comet_model: Annotated[
         str | None,
         typer.Option(
@@ -260,6 +272,10 @@ def rescore_command(
         str | None, typer.Option(help="Comma-separated MT tasks of the run (default: all of them).")
     ] = None,
     batch_size: Annotated[int, typer.Option(help="COMET batch size (comet-score's default).", min=1)] = 16,
+    lid_model: Annotated[
+        str | None,
+        typer.Option(help="With --metric lid: fastText model.bin (default: the `harness lid build` model)."),
+    ] = None,
     data_dir: Annotated[
         str | None,
         typer.Option(
@@ -291,6 +307,7 @@ def rescore_command(
             db_url=db,
             data_dir=data_dir,
             on_task=on_task,
+            lid_model=lid_model,
         )
     except HarnessError as exc:
         _fail(exc)
@@ -325,14 +342,18 @@ def results_command(
     ] = False,
     db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the results database.")] = None,
 ) -> None:
-    """List stored results."""
+    """List stored results. `contamination` says whether the checkpoint was trained on text holding
+    evaluation documents (as `harness adapt` recorded in its manifest; docs/contamination.md)."""
+    from db.contamination import flag_rows
     from db.queries import list_results, list_samples
     from db.session import make_engine
     from harness.output import console, rows_table, to_csv, to_json
 
-    rows = list_results(make_engine(db), model=model, task=task, run_id=run, include_incomplete=all_runs)
+    engine = make_engine(db)
+    rows = list_results(engine, model=model, task=task, run_id=run, include_incomplete=all_runs)
     if primary:
         rows = [r for r in rows if r.metric == r.primary_metric]
+    flagged = flag_rows(engine, rows)
     columns = [
         "run_id",
         "model",
@@ -353,19 +374,19 @@ def results_command(
     if samples and output_format is not Format.json:
         _fail(HarnessError("--samples needs --format json"))
     if output_format is Format.json:
-        payload: dict[str, list[dict]] = {"results": [asdict(r) for r in rows]}
+        payload: dict[str, list[dict]] = {"results": flagged}
         if samples:
-            engine = make_engine(db)
             runs = sorted({r.run_id for r in rows})
             payload["samples"] = [asdict(s) for run_id in runs for s in list_samples(engine, run_id, task)]
         typer.echo(to_json(payload))
     elif output_format is Format.csv:
-        typer.echo(to_csv(rows, columns), nl=False)
+        typer.echo(to_csv(flagged, columns), nl=False)
     else:
         console().print(
             rows_table(
-                rows,
-                ["run_id", "model", "step", "task", "language", "metric", "value", "stderr", "n", "status"],
+                flagged,
+                ["run_id", "model", "step", "task", "language", "metric", "value", "stderr", "n", "status"]
+                + (["contamination"] if any(r["contaminated"] is not None for r in flagged) else []),
                 "results (* primary metric)",
             )
         )
@@ -443,6 +464,34 @@ def gate_command(
     raise typer.Exit(1 if report.regressed else 0)
 
 
+class ReportFormat(StrEnum):
+    md = "md"
+    html = "html"
+
+
+@app.command("report")
+def report_command(
+    ref: Annotated[str, typer.Argument(help="Run id (or unique prefix), MODEL or MODEL@STEP.")],
+    out: Annotated[str, typer.Option(help="File to write (md: charts go beside it as .svg files).")],
+    output_format: Annotated[ReportFormat, typer.Option("--format", help="md or html.")] = ReportFormat.md,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Compare with it as `harness gate` does: run id, MODEL, MODEL@STEP or file."),
+    ] = None,
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated tasks (default: all the run's).")] = None,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the results database.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the files written as JSON.")] = False,
+) -> None:
+    """Write a self-contained report of one run (tables, leaderboard row, per-language chart,
+    comparison with a baseline, fingerprint) as Markdown or offline HTML."""
+    from harness.report import run_report
+
+    try:
+        run_report(ref, out, output_format.value, baseline, tasks, db, json_output)
+    except HarnessError as exc:
+        _fail(exc)
+
+
 @app.command("app")
 def app_command(
     db: Annotated[
@@ -467,6 +516,7 @@ def app_command(
     argv = [sys.executable, "-m", "streamlit", "run", str(main_script)]
     argv += ["--server.port", str(port), "--server.address", host, "--server.headless", "true"]
     argv += ["--browser.gatherUsageStats", "false"]
+    argv += ["--client.toolbarMode", "viewer"]  # no developer toolbar ("Deploy") for viewers
     # Replace this process: stopping `harness app` stops the server.
     os.execve(sys.executable, argv, env)
 
@@ -497,6 +547,127 @@ def adapt_command(
         _fail(exc)
         return
     typer.echo(f"{len(saved)} checkpoint(s): {', '.join(str(p) for p in saved)}")
+
+
+@app.command("tokenizer-report")
+def tokenizer_report_command(
+    model: Annotated[
+        str, typer.Option(help="Model(s), comma-separated: folder, alias or hub id, as for eval.")
+    ],
+    langs: Annotated[
+        str | None, typer.Option(help="FLORES-200 codes, comma-separated (default: all); eng_Latn always.")
+    ] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Folder holding flores200/ (else HARNESS_DATA_DIR).")
+    ] = None,
+    split: Annotated[str, typer.Option(help="FLORES-200 split: dev or devtest.")] = "devtest",
+    base: Annotated[
+        str | None, typer.Option(help="Also report this model and show each model's change.")
+    ] = None,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the results database.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Tokens per word and character, bytes per token, parity with English, unknown and byte-fallback
+    tokens per language on FLORES-200 (docs/tokenizers.md); stored under each model's checkpoint."""
+    from harness import tokenizer_report as tr
+
+    _quiet_engine_logs(False)
+    try:
+        report = tr.run_report(model.split(","), langs, data_dir, split, base, db)
+    except HarnessError as exc:
+        _fail(exc)
+        return
+    if json_output:
+        from harness.output import to_json
+
+        typer.echo(to_json(report.to_json()))
+    else:
+        tr.print_report(report)
+
+
+@app.command("contamination")
+def contamination_command(
+    recipe: Annotated[
+        str | None, typer.Option(help="Recipe YAML: check its training files against its eval_tasks.")
+    ] = None,
+    text: Annotated[str | None, typer.Option(help="Training text file(s), comma-separated.")] = None,
+    tasks: Annotated[
+        str | None, typer.Option(help="Tasks or groups, comma-separated (default with --recipe: eval_tasks).")
+    ] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Folder with the data sets (default: eval_data_dir, HARNESS_DATA_DIR).")
+    ] = None,
+    ngram: Annotated[int, typer.Option(help="n of the n-grams (lm-eval's decontamination: 13).", min=2)] = 13,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """N-gram overlap (lm-eval's decontamination, docs/contamination.md) between training text and
+    each task's evaluation documents: the share contaminated and the documents hit. Exit 0 clean,
+    1 contaminated, 2 bad input."""
+    from pathlib import Path
+
+    from harness import contamination as hc
+    from harness.data import resolve
+
+    _quiet_engine_logs(False)
+    names = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
+    try:
+        if (recipe is None) == (text is None):
+            raise HarnessError("give exactly one of --recipe FILE and --text FILE[,FILE...]")
+        if recipe is not None:
+            from adapters.contamination import check_recipe
+            from adapters.recipes import load_recipe
+
+            path = Path(recipe).expanduser().resolve()
+            report = check_recipe(load_recipe(path), path, names, data_dir, ngram)
+        elif not names:
+            raise HarnessError("--tasks: name the tasks to check the --text files against")
+        else:
+            report = hc.check(hc.text_files(str(text)), names, lambda name: resolve(name, data_dir), ngram)
+    except HarnessError as exc:
+        _fail(exc)
+        return
+    if json_output:
+        from harness.output import to_json
+
+        typer.echo(to_json(report.to_json()))
+    else:
+        hc.print_report(report)
+    raise typer.Exit(1 if report.contaminated else 0)
+
+
+lid_app = typer.Typer(help="Output language identification (off_target, source_copy).", no_args_is_help=True)
+app.add_typer(lid_app, name="lid")
+
+
+@lid_app.command("build")
+def lid_build_command(
+    data_dir: Annotated[
+        str | None, typer.Option(help="Folder holding flores200/ (default: HARNESS_DATA_DIR or the cache).")
+    ] = None,
+    out: Annotated[str | None, typer.Option(help="Also copy the model here (report beside it).")] = None,
+    langs: Annotated[
+        str | None, typer.Option(help="Comma-separated FLORES-200 codes (default: every language).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Train a fastText language identifier on FLORES-200 dev (cached), and report its accuracy,
+    per-language F1, macro-F1, worst languages and confusion clusters on devtest."""
+    from pathlib import Path
+
+    from harness import data
+    from harness.lid_build import build, print_report
+    from harness.output import to_json
+
+    try:
+        root = data.resolve("flores200", data_dir)
+        report = build(root, Path(out) if out else None, langs.split(",") if langs else None)
+    except HarnessError as exc:
+        _fail(exc)
+        return
+    if json_output:
+        typer.echo(to_json(report.to_json()))
+    else:
+        print_report(report)
 
 
 ingest_app = typer.Typer(help="Import results produced by other tools.", no_args_is_help=True)
