@@ -129,8 +129,10 @@ def column_config(board: Leaderboard) -> dict[str, Any]:
         ),
         COVERAGE: st.column_config.TextColumn(
             COVERAGE,
+            width=140,  # long coverage texts are cut here, so the score columns stay on the page
             help="The shown tasks the row has a value for; the rank is among the models (count in "
-            "brackets) with exactly these tasks.",
+            "brackets) with exactly these tasks. Cut to the column's width: widen it or open the cell "
+            "to read it all.",
         ),
     }
     for column in board.columns:
