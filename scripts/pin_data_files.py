@@ -18,6 +18,7 @@ BLOCKS = {
     "agieval": ("tasks/agieval/source.py", ("agieval/",)),
     "gaokao_bench": ("tasks/gaokao/source.py", ("gaokao_bench/", "gaokao_bench_updates/")),
     "terminology_en_de": ("tasks/ifmt/source.py", ("terminology_en_de/",)),
+    "sib200": ("tasks/sib200/source.py", ("sib200/",)),
 }
 
 

@@ -23,6 +23,8 @@ FAMILIES: dict[str, str] = {
     "gaokao": "tasks.gaokao.task:Gaokao",
     "ifmt": "tasks.ifmt.ifmt:Ifmt",
     "ifmt_terms": "tasks.ifmt.terms:IfmtTerms",
+    "sib200": "tasks.sib200.task:Sib200",
+    "sib200_afrobench": "tasks.sib200.task:Sib200Afrobench",
 }
 
 RootResolver = Callable[[str], Path]

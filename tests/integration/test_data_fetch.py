@@ -17,7 +17,7 @@ import pytest
 from core.errors import HarnessError
 from harness import data
 from tests.conftest import need_shared_data, run_harness
-from tests.unit.test_data import NINE
+from tests.unit.test_data import TEN
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -201,7 +201,7 @@ def test_terminology_set_from_its_repository_and_the_wmt17_sgm(www: tuple[Path, 
     assert _files(folder) == expected
 
 
-def test_data_list_shows_nine_sets_present_and_missing(www: tuple[Path, str], tmp_path: Path) -> None:
+def test_data_list_shows_ten_sets_present_and_missing(www: tuple[Path, str], tmp_path: Path) -> None:
     shared = need_shared_data()
     root, base = www
     main, update = _gaokao_repos(shared)
@@ -211,11 +211,37 @@ def test_data_list_shows_nine_sets_present_and_missing(www: tuple[Path, str], tm
     data.fetch("gaokao_bench", url=[f"{base}/gaokao.zip", f"{base}/nothing.zip"], dest_root=dest)
     result = run_harness("data", "list", "--json", "--data-dir", str(dest), check=True)
     rows = {row["name"]: row for row in json.loads(result.stdout)}
-    assert sorted(rows) == sorted(NINE)
+    assert sorted(rows) == sorted(TEN)
     assert [n for n, row in rows.items() if row["status"] == "present"] == ["gaokao_bench"]
     assert rows["gaokao_bench"]["parts"] == {"gaokao_bench": True, "gaokao_bench_updates": False}
     assert rows["gaokao_bench"]["size_bytes"] == sum(len(b) for b in _files(shared / "gaokao_bench").values())
     assert rows["ifmt"]["pinning"] == "revision only (no checksum)" and "UNPINNED" in rows["ifmt"]["note"]
     assert rows["terminology_en_de"]["families"] == ["ifmt_terms"]
     table = run_harness("data", "list", "--data-dir", str(shared), check=True).stdout
-    assert all(name in table for name in rows) and table.count("present") >= 9
+    assert rows["sib200"]["families"] == ["sib200", "sib200_afrobench"]
+    assert all(name in table for name in rows) and table.count("present") >= 10
+
+
+def test_sib200_from_its_repository_at_the_pinned_commit(www: tuple[Path, str], tmp_path: Path) -> None:
+    """dadelani/sib-200 as the repository lays it out (`data/annotated/<lang>/`, `data/eng/labels.txt`,
+    code and a folder the verified copy lacks, both dropped) unpacks to the shared layout."""
+    shared = need_shared_data()
+    source = data.sources()["sib200"]
+    commit = "593cea88519930f776c1a4a1980b6a35b39dca57"
+    assert source.downloads[0].source_url == f"https://api.github.com/repos/dadelani/sib-200/zipball/{commit}"
+    files = _files(shared / "sib200")
+    repo = {"README.md": b"readme\n", "code/train_textclass.py": b"pass\n", "LICENSE": files["LICENSE"]}
+    repo["data/eng/labels.txt"] = files["labels.txt"]
+    repo |= {f"data/annotated/{p}": b for p, b in files.items() if p.endswith(".tsv")}
+    repo["data/annotated/lin_Latn/labels.txt"] = files["labels.txt"]  # per-language copies upstream
+    repo["data/annotated/dzo_Tibt/test.tsv"] = files["lin_Latn/test.tsv"]  # not in the verified copy
+    root, base = www
+    (root / "sib.zip").write_bytes(_zipball(f"dadelani-sib-200-{commit[:7]}", repo))
+    result = run_harness(
+        "data", "fetch", "sib200", "--url", f"{base}/sib.zip", "--dest", str(tmp_path / "data")
+    )
+    assert result.returncode == 0, result.stderr
+    expected = {p: b for p, b in files.items() if p != "SOURCE.md"}  # the offline copy's own note
+    assert len(expected) == 202 * 3 + 2
+    assert _files(tmp_path / "data" / "sib200") == expected
+    assert data.resolve("sib200", tmp_path / "data") == tmp_path / "data" / "sib200"

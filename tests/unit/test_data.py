@@ -117,7 +117,7 @@ def test_bundled_sample_unpacks_with_licence() -> None:
     )
 
 
-NINE = [
+TEN = [
     "flores200",
     "xnli",
     "afrixnli",
@@ -127,12 +127,13 @@ NINE = [
     "gaokao_bench",
     "ifmt",
     "terminology_en_de",
+    "sib200",
 ]
 
 
-def test_the_families_declare_the_nine_data_sets() -> None:
+def test_the_families_declare_the_ten_data_sets() -> None:
     sources = data.sources()
-    assert list(sources) == NINE
+    assert list(sources) == TEN
     for source in sources.values():
         parts = {d.into for d in source.downloads}
         assert source.name in parts and source.licence and source.homepage and source.tasks
@@ -148,14 +149,15 @@ def test_per_file_pins_are_those_of_the_verified_offline_copy() -> None:
     shared = need_shared_data()
     sums = dict(reversed(line.split("  ", 1)) for line in (shared / "SHA256SUMS").read_text().splitlines())
     pinned = {p: h for s in data.sources().values() for p, h in s.file_sha256.items()}
-    assert len(pinned) == 263
+    assert len(pinned) == 263 + 609  # SIB-200: 202 languages x 3 splits, labels, LICENSE, SOURCE.md
     assert all(sums[p] == h for p, h in pinned.items())
     folders = ("xnli/", "afrixnli/", "kobest/", "ceval/", "agieval/", "gaokao_bench", "terminology_en_de/")
+    folders += ("sib200/",)
     assert {p for p in sums if p.startswith(folders)} == set(pinned)  # no file of those folders left out
     assert data.sha256_file(shared / "kobest" / "wic" / "test.jsonl") == pinned["kobest/wic/test.jsonl"]
 
 
-@pytest.mark.parametrize("name", NINE)
+@pytest.mark.parametrize("name", TEN)
 def test_missing_data_names_the_fetch_command_for_every_set(name: str, tmp_path: Path) -> None:
     with pytest.raises(
         HarnessError,
