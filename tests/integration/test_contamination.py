@@ -138,7 +138,7 @@ def test_clean_text_exits_0_and_bad_input_exits_2(tmp_path: Path) -> None:
     dev = data / "flores200" / "dev" / "eng_Latn.dev"
     code, report = _check("--text", str(dev), "--tasks", "flores_eng_Latn-lin_Latn", "--data-dir", str(data))
     assert code == 0 and report["contaminated"] is False
-    assert report["sources"][0]["path"] == str(dev)
+    assert report["sources"][0]["path"] == str(dev.resolve())  # recorded resolved
     bad = {
         ("--text", str(dev)): "--tasks: name the tasks",
         ("--text", str(tmp_path / "nope.txt"), "--tasks", "flores_lin"): "nope.txt does not exist",
