@@ -228,8 +228,8 @@ def _where(engine: Engine, query: Any, filters: Filters) -> Any:
 
 def latest_results(engine: Engine, metric: str, filters: Filters, per: str = "model") -> Any:
     """Subquery: one row per model (or checkpoint), task and metric: its newest complete result
-    (columns model, checkpoint_id, step, tokens_seen, task, family, language, metric, value,
-    stderr, n)."""
+    (columns model, checkpoint_id, step, tokens_seen, run_id, task, family, language, metric,
+    primary_metric, value, stderr, n, protocol)."""
     owner = Checkpoint.model_id if per == "model" else Checkpoint.id
     rank = (
         func.row_number()
@@ -245,13 +245,16 @@ def latest_results(engine: Engine, metric: str, filters: Filters, per: str = "mo
             Checkpoint.id.label("checkpoint_id"),
             Checkpoint.step.label("step"),
             Checkpoint.tokens_seen.label("tokens_seen"),
+            Run.id.label("run_id"),
             TaskResult.task,
             TaskResult.family,
             TaskResult.language,
             TaskResult.metric,
+            TaskResult.primary_metric,
             TaskResult.value,
             TaskResult.stderr,
             TaskResult.n,
+            TaskResult.protocol,
             rank,
         )
         .join(Run, TaskResult.run_id == Run.id)
@@ -261,9 +264,6 @@ def latest_results(engine: Engine, metric: str, filters: Filters, per: str = "mo
     )
     inner = _where(engine, query, filters).subquery("ranked")
     return select(inner).where(inner.c.rank == 1).subquery("latest")
-
-
-_latest = latest_results  # the older private name
 
 
 def filter_options(engine: Engine) -> FilterOptions:

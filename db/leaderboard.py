@@ -22,17 +22,18 @@ Rank: models are ranked by average only among models with the same coverage, i.e
 same set of shown tasks; full coverage first, then smaller coverage. Ties share a rank.
 """
 
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from core.mt import MT_METRICS
-from db.app_queries import PRIMARY, Z95, Filters, _metric_clause, _where
-from db.models import Checkpoint, Model, Run, TaskResult
+from db.app_queries import PRIMARY, Z95, Filters, latest_results
+from db.models import Checkpoint
 
 By = Literal["family", "task"]
 NO_FILTERS = Filters()
@@ -152,42 +153,13 @@ class Leaderboard:
 
 
 def task_scores(engine: Engine, metric: str = PRIMARY, filters: Filters = NO_FILTERS) -> list[TaskScore]:
-    """Each model's standing result per task (`metric`, or each task's primary metric)."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=(Checkpoint.model_id, TaskResult.task, TaskResult.metric),
-            order_by=(func.coalesce(Checkpoint.step, -1).desc(), Run.started_at.desc(), Run.id),
-        )
-        .label("rank")
-    )
-    query = (
-        select(
-            Model.name.label("model"),
-            Checkpoint.id.label("checkpoint_id"),
-            Checkpoint.step,
-            Run.id.label("run_id"),
-            TaskResult.task,
-            TaskResult.family,
-            TaskResult.language,
-            TaskResult.metric,
-            TaskResult.primary_metric,
-            TaskResult.value,
-            TaskResult.stderr,
-            TaskResult.n,
-            TaskResult.protocol,
-            rank,
-        )
-        .join(Run, TaskResult.run_id == Run.id)
-        .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
-        .join(Model, Checkpoint.model_id == Model.id)
-        .where(Run.status == "complete", _metric_clause(metric))
-    )
-    inner = _where(engine, query, filters).subquery("ranked")
-    columns = [c for c in inner.c if c.name != "rank"]
-    latest = select(*columns).where(inner.c.rank == 1).order_by(inner.c.model, inner.c.task)
+    """Each model's standing result per task (`metric`, or each task's primary metric): the newest
+    complete result, as every page takes it (`db.app_queries.latest_results`)."""
+    latest = latest_results(engine, metric, filters)
+    columns = [latest.c[f.name] for f in dataclasses.fields(TaskScore)]
+    query = select(*columns).order_by(latest.c.model, latest.c.task)
     with engine.connect() as conn:
-        return [TaskScore(**row._mapping) for row in conn.execute(latest)]
+        return [TaskScore(**row._mapping) for row in conn.execute(query)]
 
 
 def contamination_of(recipe: dict[str, Any] | None) -> Contamination | None:
