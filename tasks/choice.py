@@ -70,6 +70,36 @@ F1_AVERAGES: dict[str, Callable[[Sequence[int], Sequence[int]], float]] = {
 """lm-eval's F1 aggregations by scikit-learn `average`."""
 
 
+def _sklearn_f1(average: str, items: list[tuple[int, int]]) -> float:
+    """lm-eval's aggregation of the per-document (gold, prediction) pairs: scikit-learn's f1_score.
+    It runs inside lm-eval; `F1_AVERAGES` above recomputes it independently from the samples."""
+    from sklearn.metrics import f1_score
+
+    golds, preds = zip(*items, strict=True)
+    return float(f1_score(golds, preds, average=average))
+
+
+def macro_f1_score(items: list[tuple[int, int]]) -> float:
+    return _sklearn_f1("macro", items)
+
+
+def weighted_f1_score(items: list[tuple[int, int]]) -> float:
+    return _sklearn_f1("weighted", items)
+
+
+ACC_METRIC = {"metric": "acc", "aggregation": "mean", "higher_is_better": True}
+F1_METRICS: dict[str, dict[str, Any]] = {
+    "macro": {"metric": "f1", "aggregation": macro_f1_score, "average": "macro", "higher_is_better": True},
+    "weighted": {
+        "metric": "f1",
+        "aggregation": weighted_f1_score,
+        "average": "weighted",
+        "higher_is_better": True,
+    },
+}
+"""Entries of an lm-eval `metric_list`: accuracy, and F1 by scikit-learn `average`."""
+
+
 def check_engine(name: str, metric: str, output: dict[str, Any], value: float | None) -> None:
     """The one check that a metric we computed equals lm-eval's own aggregate in the same output."""
     engine = float(output["results"][name][f"{metric},none"])

@@ -19,7 +19,7 @@ from core.errors import HarnessError
 from core.hashing import content_hash
 from core.records import TaskMeta, TaskOutcome
 from tasks.base import GroupRule, TaskInfo, TaskOptions
-from tasks.choice import collect_choice, read_jsonl
+from tasks.choice import ACC_METRIC, F1_METRICS, collect_choice, read_jsonl
 from tasks.kobest.source import SOURCES
 
 VERSION = "kobest-prompt-v1"
@@ -86,14 +86,6 @@ def hellaswag_process_docs(dataset: Any) -> Any:
     return dataset.map(preprocessor)
 
 
-def macro_f1_score(items: list[tuple[int, int]]) -> float:
-    """lm-eval's aggregation of the per-document (gold, prediction) pairs."""
-    from sklearn.metrics import f1_score
-
-    golds, preds = zip(*items, strict=True)
-    return float(f1_score(golds, preds, average="macro"))
-
-
 PROMPTS: dict[str, dict[str, Any]] = {
     "boolq": {
         "doc_to_text": "{{paragraph}} 질문: {{question}} 답변: ",
@@ -123,9 +115,9 @@ PROMPTS: dict[str, dict[str, Any]] = {
     },
 }
 
-ACC = {"metric": "acc", "aggregation": "mean", "higher_is_better": True}
+ACC = ACC_METRIC
 ACC_NORM = {"metric": "acc_norm", "aggregation": "mean", "higher_is_better": True}
-F1 = {"metric": "f1", "aggregation": macro_f1_score, "average": "macro", "higher_is_better": True}
+F1 = F1_METRICS["macro"]
 METRICS: dict[str, list[dict[str, Any]]] = {
     task: [ACC, ACC_NORM, F1] if task == "hellaswag" else [ACC, F1] for task in FIELDS
 }

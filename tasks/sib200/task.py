@@ -24,7 +24,7 @@ from core.errors import HarnessError
 from core.hashing import content_hash
 from core.records import TaskMeta, TaskOutcome
 from tasks.base import GroupRule, TaskInfo, TaskOptions
-from tasks.choice import collect_choice
+from tasks.choice import ACC_METRIC, F1_METRICS, collect_choice
 from tasks.sib200.source import SOURCES
 
 TOPICS = ("science/technology", "travel", "politics", "sports", "health", "entertainment", "geography")
@@ -52,32 +52,8 @@ AFROBENCH_PROTOCOL = (
 )
 
 
-def _f1_score(average: str, items: list[tuple[int, int]]) -> float:
-    """lm-eval's aggregation of the per-document (gold, prediction) pairs (scikit-learn's f1_score)."""
-    from sklearn.metrics import f1_score
-
-    golds, preds = zip(*items, strict=True)
-    return float(f1_score(golds, preds, average=average))
-
-
-def macro_f1_score(items: list[tuple[int, int]]) -> float:
-    return _f1_score("macro", items)
-
-
-def weighted_f1_score(items: list[tuple[int, int]]) -> float:
-    return _f1_score("weighted", items)
-
-
-ACC = {"metric": "acc", "aggregation": "mean", "higher_is_better": True}
-F1 = {
-    "macro": {"metric": "f1", "aggregation": macro_f1_score, "average": "macro", "higher_is_better": True},
-    "weighted": {
-        "metric": "f1",
-        "aggregation": weighted_f1_score,
-        "average": "weighted",
-        "higher_is_better": True,
-    },
-}
+ACC = ACC_METRIC
+F1 = F1_METRICS
 
 
 def split_file(root: Path, lang: str, split: str) -> Path:

@@ -18,7 +18,7 @@ from core.errors import HarnessError
 from core.hashing import content_hash
 from core.records import TaskMeta, TaskOutcome
 from tasks.base import GroupRule, TaskInfo, TaskOptions
-from tasks.choice import collect_choice, read_jsonl
+from tasks.choice import ACC_METRIC, F1_METRICS, collect_choice, read_jsonl
 from tasks.xnli.source import AFRIXNLI, XNLI
 
 SPLITS = ("validation", "test")
@@ -54,21 +54,8 @@ AFRIXNLI_PROMPT = (
 AFRIXNLI_CHOICES = ["entailment", "neutral", "contradiction"]
 
 
-def weighted_f1_score(items: list[tuple[int, int]]) -> float:
-    """lm-eval's aggregation of the per-document (gold, prediction) pairs (`lm_eval.utils`)."""
-    from sklearn.metrics import f1_score
-
-    golds, preds = zip(*items, strict=True)
-    return float(f1_score(golds, preds, average="weighted"))
-
-
-ACC = {"metric": "acc", "aggregation": "mean", "higher_is_better": True}
-WEIGHTED_F1 = {
-    "metric": "f1",
-    "aggregation": weighted_f1_score,
-    "average": "weighted",
-    "higher_is_better": True,
-}
+ACC = ACC_METRIC
+WEIGHTED_F1 = F1_METRICS["weighted"]
 
 
 def check_row(row: dict[str, Any]) -> str | None:
