@@ -5,14 +5,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+_FILE_DIGESTS: dict[tuple[str, int, int, int], str] = {}
+"""(resolved path, inode, size, mtime in ns) -> digest: a run hashes the same files many times
+(FLORES's English files once per direction), and a file rewritten in place changes its stat."""
+
 
 def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks (remembered per file version)."""
+    resolved = Path(path).resolve()
+    stat = resolved.stat()
+    key = (str(resolved), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key in _FILE_DIGESTS:
+        return _FILE_DIGESTS[key]
     digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
+    with resolved.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    _FILE_DIGESTS[key] = digest.hexdigest()
+    return _FILE_DIGESTS[key]
 
 
 def content_hash(payload: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ resample is a weighted sum of the sentence statistics (one matrix product for al
 exactly as sacrebleu's own paired bootstrap does it.
 """
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,18 +44,26 @@ def bleu_tokenizer(target_lang: str | None) -> str:
 
 def make_metric(name: MetricName, target_lang: str | None = None) -> Any:
     """The sacrebleu metric object for `name`; spBLEU only when the pinned SPM model is in place."""
+    if name == "spbleu":
+        status = spm.spm_status()
+        if not status.available:
+            raise HarnessError(status.missing_note())
+    if name not in MT_METRICS:
+        raise HarnessError(f"unknown MT metric {name!r}; choose from {', '.join(MT_METRICS)}")
+    return _metric(name, bleu_tokenizer(target_lang) if name == "bleu" else "")
+
+
+@functools.cache
+def _metric(name: MetricName, bleu_tokenize: str) -> Any:
+    """One sacrebleu metric object per configuration, reused across corpora as sacrebleu's CLI
+    reuses it across systems (building spBLEU's loads its SentencePiece model)."""
     from sacrebleu.metrics import BLEU, CHRF
 
     if name == "chrf++":
         return CHRF(word_order=2)
     if name == "bleu":
-        return BLEU(tokenize=bleu_tokenizer(target_lang))
-    if name == "spbleu":
-        status = spm.spm_status()
-        if not status.available:
-            raise HarnessError(status.missing_note())
-        return BLEU(tokenize="flores200")
-    raise HarnessError(f"unknown MT metric {name!r}; choose from {', '.join(MT_METRICS)}")
+        return BLEU(tokenize=bleu_tokenize)
+    return BLEU(tokenize="flores200")
 
 
 def _signature(name: MetricName, metric: Any) -> str:
@@ -100,7 +109,10 @@ def corpus_score(
     value = float(metric.corpus_score(list(hyps), [list(refs)]).score)
     stats = np.asarray(metric._extract_corpus_statistics(list(hyps), [list(refs)]), dtype=np.float64)
     sums = bootstrap_counts(len(hyps), resamples, BOOTSTRAP_SEED) @ stats
-    scores = [metric._compute_score_from_stats(row.astype(np.int64).tolist()).score for row in sums]
+    # Resamples of a small corpus repeat (all of them, for one sentence): score each distinct one once.
+    distinct, inverse = np.unique(sums, axis=0, return_inverse=True)
+    values = [metric._compute_score_from_stats(row.astype(np.int64).tolist()).score for row in distinct]
+    scores = np.asarray(values, dtype=np.float64)[np.asarray(inverse).reshape(-1)]
     return CorpusScore(name, value, float(np.std(scores, ddof=1)), len(hyps), _signature(name, metric))
 
 

@@ -4,7 +4,7 @@ score it, and store it before the next task starts."""
 import functools
 import importlib.metadata
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -127,32 +127,23 @@ def _collect_env_info_once() -> None:
     lm_eval.evaluator.add_env_info = lambda storage: storage.update(_env_info())
 
 
-def run_task(
-    lm: Any, name: str, fam: TaskFamily, root: Path, config: EvalConfig, options: TaskOptions
-) -> TaskOutcome:
-    """Evaluate one task through lm-eval's evaluator and score it with its family's rules."""
-    from lm_eval import simple_evaluate
-    from lm_eval.tasks import TaskManager
+def run_tasks(
+    lm: Any, prepared: "PreparedTasks", tasks: list[tuple[str, TaskFamily]], config: EvalConfig
+) -> Iterator[tuple[str, TaskFamily, TaskOutcome]]:
+    """Evaluate `tasks` through lm-eval's evaluator, a chunk of tasks per call
+    (`harness.batching`), and yield each task scored by its family's rules as soon as its chunk
+    is answered."""
+    from harness.batching import chunks, evaluate_chunk
 
     _collect_env_info_once()
-    info = fam.task_info(name, root, options)
-    task_config = fam.lm_eval_config(name, root, options)
-    if config.num_fewshot is not None:
-        # Set in the config itself: lm-eval ignores its num_fewshot argument for tasks whose default is 0.
-        task_config["num_fewshot"] = config.num_fewshot
-    output = simple_evaluate(
-        model=lm,
-        tasks=[task_config],
-        limit=config.limit,
-        log_samples=True,
-        bootstrap_iters=0,
-        fewshot_random_seed=config.fewshot_seed,
-        task_manager=TaskManager(include_defaults=False),
-        apply_chat_template=config.apply_chat_template,
-    )
-    if output is None:
-        raise HarnessError(f"{name}: lm-eval returned no results")
-    return fam.collect(name, output, info)
+    for chunk in chunks(tasks, prepared.roots, config, prepared.options):
+        output = evaluate_chunk(lm, chunk, config)
+        for built in chunk:
+            yield (
+                built.name,
+                built.family,
+                built.family.collect(built.name, output, prepared.infos[built.name]),
+            )
 
 
 class PreparedTasks(NamedTuple):
@@ -202,7 +193,8 @@ def evaluate(
     on_task: Callable[[str, int, int], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Run every task of `config`, storing each as it finishes; the run is complete only at the end."""
+    """Run every task of `config`, storing each as soon as it is scored (`on_task(name, index,
+    total)` is called then); the run is complete only at the end."""
     from db import store
     from db.session import make_engine, make_session_factory
     from harness.backends.hf import load_hf, pick_device, pick_dtype
@@ -210,7 +202,8 @@ def evaluate(
     from harness.lineage import lineage_for
     from harness.models import resolve_model
 
-    tasks, roots, options, spm_status, _, groups = prepare_tasks(config)
+    prepared = prepare_tasks(config)
+    tasks, spm_status, groups = prepared.tasks, prepared.spm_status, prepared.groups
     warn = on_warning or (lambda message: print(f"warning: {message}", file=sys.stderr))
     comet = scorer_for_run(config.comet_model, config.device, [fam.name for _, fam in tasks], warn)
     lid = model_for_run(config.lid_model, [fam for _, fam in tasks], warn)
@@ -267,15 +260,14 @@ def evaluate(
     tasks = [(name, fam) for name, fam in tasks if name not in done]
     results = _stored_metrics(engine, run_id) if previous else []
     try:
-        for index, (name, fam) in enumerate(tasks):
-            if on_task:
-                on_task(name, index, len(tasks))
-            outcome = run_task(lm, name, fam, roots[fam.data_set], config, options)
+        for index, (name, fam, outcome) in enumerate(run_tasks(lm, prepared, tasks, config)):
             outcome = judge_outcome(fam, name, outcome, judge)
             outcome = comet_outcome(fam.name, name, outcome, comet)
             outcome = lid_outcome(fam, name, outcome, lid)
             store.store_task(factory, run_id, outcome, fam.meta(name))
             results.extend(outcome.metrics)
+            if on_task:
+                on_task(name, index, len(tasks))
     except BaseException as exc:
         store.finish_run(factory, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         raise

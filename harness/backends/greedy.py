@@ -50,6 +50,24 @@ def eos_ids(generation_config: Any) -> set[int]:
     return {int(eos)} if isinstance(eos, int) else {int(e) for e in eos}
 
 
+TAIL_SLACK = 4
+"""Tokens decoded beyond a stop string's length in bytes when looking for it in a row's newest
+tokens (`_stopped`)."""
+
+
+def _stopped(ids: list[int], stop: Sequence[str], window: int, decode: Callable[[list[int]], str]) -> bool:
+    """Whether the row's text holds a stop string. Decoding the whole row at every step costs time
+    quadratic in its length, so the newest `window` tokens are decoded first: a stop string that the
+    newest token completed lies in them, since a token holds at least one byte. Only when they show
+    one is the whole row decoded, as lm-eval decodes the answer, to confirm it: a stop seen in the
+    tail alone (its first byte cut off) never ends a row. A stop the tail misses lets the row run on,
+    which cannot change the answer, since lm-eval cuts it at the first stop string."""
+    if len(ids) > window and not any(s in decode(ids[-window:]) for s in stop):
+        return False
+    text = decode(ids)
+    return any(s in text for s in stop)
+
+
 def greedy_generate(
     model: Any,
     context: Any,
@@ -65,6 +83,7 @@ def greedy_generate(
     import torch
 
     stop = [s for s in stop if s]  # lm-eval skips empty stop strings too
+    window = max((len(s.encode("utf-8")) for s in stop), default=0) + TAIL_SLACK
     rows, width = context.shape
     device = context.device
     out = torch.full((rows, width + max_new_tokens), pad_id, dtype=torch.long, device=device)
@@ -93,8 +112,7 @@ def greedy_generate(
                 generated[row].append(token)
                 if token in eos:
                     continue
-                text = decode(generated[row])
-                if any(s in text for s in stop):
+                if stop and _stopped(generated[row], stop, window, decode):
                     continue
                 keep.append(k)
             if not keep:

@@ -77,13 +77,20 @@ def require_files(root: Path, langs: Sequence[str]) -> None:
 
 def read_lines(path: Path) -> list[str]:
     """Sentences of one FLORES file; an empty line is an error naming the file and line."""
+    stat = path.stat()
+    return list(_read_lines(path.resolve(), stat.st_size, stat.st_mtime_ns))
+
+
+@lru_cache(maxsize=64)
+def _read_lines(path: Path, size: int, mtime_ns: int) -> tuple[str, ...]:
+    """The file's sentences, read once per file version: every direction reads English."""
     lines = path.read_text(encoding="utf-8").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             raise HarnessError(f"{path}:{number}: empty sentence")
-    return lines
+    return tuple(lines)
 
 
 def load_pair(data_root: str, src: str, tgt: str, **_: Any) -> Any:
@@ -101,8 +108,9 @@ def load_pair(data_root: str, src: str, tgt: str, **_: Any) -> Any:
                 f"{split_path(root, src, split)} has {len(source)} lines but "
                 f"{split_path(root, tgt, split)} has {len(target)}: files are not aligned"
             )
-        rows = [{"id": i, "src": s, "tgt": t} for i, (s, t) in enumerate(zip(source, target, strict=True))]
-        splits[split] = datasets.Dataset.from_list(rows)
+        splits[split] = datasets.Dataset.from_dict(
+            {"id": list(range(len(source))), "src": source, "tgt": target}
+        )
     return datasets.DatasetDict(splits)
 
 
