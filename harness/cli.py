@@ -122,6 +122,15 @@ def eval_command(
     tensor_parallel_size: Annotated[
         int, typer.Option(help="GPUs to split the model over (--backend vllm).", min=1)
     ] = 1,
+    data_parallel: Annotated[
+        int,
+        typer.Option(
+            help="Model replicas answering requests side by side: one worker process per GPU "
+            "(cuda:0 ... cuda:N-1) for --backend hf and hf-lm-eval, vLLM's data-parallel mode for "
+            "--backend vllm (N x --tensor-parallel-size GPUs). On a CPU, N processes share its cores.",
+            min=1,
+        ),
+    ] = 1,
     base_url: Annotated[
         str | None,
         typer.Option(
@@ -205,6 +214,7 @@ def eval_command(
         judge_model=judge_model,
         backend=backend,
         tensor_parallel_size=tensor_parallel_size,
+        data_parallel=data_parallel,
         base_url=base_url,
         api_key_env=api_key_env,
         cache=cache,

@@ -62,8 +62,9 @@ def fingerprint(
 ) -> dict[str, Any]:
     """What identifies how the run's numbers were produced (weights are identified by the checkpoint);
     with `judge` (the judge model and prompt versions) when a task was judged, `engine` (the
-    vLLM version and parallelism, or the served endpoint) for the vllm and api backends, and
-    `chat_template` (applied, and the SHA-256 of the template's text) with `--apply-chat-template`
+    vLLM version and parallelism, or the served endpoint) for the vllm and api backends (and its
+    `data_parallel_size` with `--data-parallel` above 1, on any backend), and `chat_template`
+    (applied, and the SHA-256 of the template's text) with `--apply-chat-template`
     (absent without it, so that runs made before the flag existed still resume)."""
     out = {
         "versions": {
@@ -313,14 +314,21 @@ def _resumable(factory: Any, config: EvalConfig, spec: ModelSpec, run_fingerprin
         raise HarnessError(
             f"--resume {config.resume}: run {previous.run_id} evaluated {previous.source}, not {spec.path}"
         )
-    differ = sorted(
-        key
-        for key in set(previous.fingerprint) | set(run_fingerprint)
-        if previous.fingerprint.get(key) != run_fingerprint.get(key)
-    )
+    before, now = _answer_settings(previous.fingerprint), _answer_settings(run_fingerprint)
+    differ = sorted(key for key in set(before) | set(now) if before.get(key) != now.get(key))
     if differ:
         detail = "; ".join(
             f"{k}: run {previous.fingerprint.get(k)!r}, now {run_fingerprint.get(k)!r}" for k in differ
         )
         raise HarnessError(f"--resume {config.resume}: run {previous.run_id} used other settings ({detail})")
     return previous
+
+
+def _answer_settings(run_fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """The fingerprint without what cannot change an answer: a run may resume with another
+    `--data-parallel` degree (the replicas answer as one engine would)."""
+    engine = run_fingerprint.get("engine")
+    if not isinstance(engine, dict) or "data_parallel_size" not in engine:
+        return run_fingerprint
+    rest = {k: v for k, v in engine.items() if k != "data_parallel_size"}
+    return {k: v for k, v in run_fingerprint.items() if k != "engine"} | ({"engine": rest} if rest else {})

@@ -42,6 +42,10 @@ class EvalConfig:
     `vllm`: lm-eval's vllm model; `api`: an OpenAI-compatible completions server (`base_url`)."""
     tensor_parallel_size: int = 1
     """GPUs one model is split over (`vllm`)."""
+    data_parallel: int = 1
+    """Model replicas answering requests side by side, one per device (`hf`, `hf-lm-eval`: worker
+    processes, `harness.backends.parallel`; `vllm`: its data-parallel mode). Answers do not depend
+    on it; it is recorded in the run's fingerprint (`engine`), not in the response cache's key."""
     base_url: str | None = None
     """The server's URL (`api`): `http://host:port/v1` or its `/v1/completions`."""
     api_key_env: str | None = None
