@@ -29,7 +29,20 @@ from harness.specs import EvalConfig
 from tasks.base import TaskFamily, TaskOptions
 
 CHUNK_DOCUMENTS = 10_000
-"""Scored documents handed to the evaluator in one call (at least one task per call)."""
+"""Scored documents handed to the evaluator in one call (at least one task per call); the
+environment variable HARNESS_CHUNK_DOCUMENTS overrides it (1: one task at a time)."""
+
+
+def chunk_budget() -> int:
+    """`CHUNK_DOCUMENTS`, or HARNESS_CHUNK_DOCUMENTS when set (a positive whole number)."""
+    import os
+
+    value = os.environ.get("HARNESS_CHUNK_DOCUMENTS")
+    if value is None:
+        return CHUNK_DOCUMENTS
+    if not value.isdigit() or int(value) < 1:
+        raise HarnessError(f"HARNESS_CHUNK_DOCUMENTS={value!r}: give a positive whole number of documents")
+    return int(value)
 
 
 @dataclass
@@ -89,12 +102,15 @@ def chunks(
     roots: dict[str, Path],
     config: EvalConfig,
     options: TaskOptions,
-    budget: int = CHUNK_DOCUMENTS,
+    budget: int | None = None,
 ) -> Iterator[list[BuiltTask]]:
-    """The tasks, built one at a time and gathered into chunks of at most `budget` documents, in
-    the run's order; a chunk is yielded as soon as the next task would not fit."""
+    """The tasks, built one at a time and gathered into chunks of at most `budget` documents
+    (default: `chunk_budget()`), in the run's order; a chunk is yielded as soon as the next task
+    would not fit."""
     from lm_eval.tasks import TaskManager
 
+    if budget is None:
+        budget = chunk_budget()
     manager = TaskManager(include_defaults=False)
     chunk: list[BuiltTask] = []
     size = 0

@@ -17,7 +17,7 @@ from harness.backends.scorer import CHUNKS
 from tests.conftest import HARNESS, ROOT, need_shared_data, run_harness
 
 TASKS = ["flores_eng_Latn-lin_Latn", "flores_lin_Latn-eng_Latn"]
-LIMIT = 100  # two generation chunks per task (64 + 36)
+LIMIT = 100  # 200 generations: four chunks of the response cache (64 each, then 8)
 
 
 def _args(model: Path, data: Path, *extra: str) -> list[str]:
@@ -73,9 +73,10 @@ def test_killed_run_resumes_and_identical_run_is_cached(
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        # Kill it in the middle of the second task: its first chunk answered, its results not stored.
+        # Both tasks go to the engine in one evaluator call (`harness.batching`): kill it when two
+        # chunks of their requests are answered and in the cache, before any task is stored.
         deadline = time.monotonic() + 600
-        while _count(cache, cached) < LIMIT + CHUNKS["generate_until"]:
+        while _count(cache, cached) < 2 * CHUNKS["generate_until"]:
             assert proc.poll() is None, "the run ended before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.05)
@@ -85,17 +86,17 @@ def test_killed_run_resumes_and_identical_run_is_cached(
         if proc.poll() is None:
             proc.kill()
     at_kill = _count(cache, cached)
-    assert LIMIT + CHUNKS["generate_until"] <= at_kill < 2 * LIMIT
+    assert 2 * CHUNKS["generate_until"] <= at_kill < 2 * LIMIT
     run_id, status = _only_run(results_db)
     assert status == "running"  # a killed run never shows as complete
-    assert _count(results_db, "SELECT COUNT(DISTINCT task) FROM task_results") == 1
+    assert _count(results_db, "SELECT COUNT(DISTINCT task) FROM task_results") == 0
 
     resumed = run_harness(*_args(small_model, data, "--resume", run_id[:8]), check=True)
     payload = _payload(resumed.stdout)
     assert payload["run_id"] == run_id
-    assert payload["resumed_tasks"] == [TASKS[0]]
-    # The first task is not asked again; of the second, only what the kill lost is computed.
-    assert payload["cache"] == {"hits": at_kill - LIMIT, "computed": 2 * LIMIT - at_kill}
+    assert payload["resumed_tasks"] == []
+    # What was answered before the kill is not asked again; only what the kill lost is computed.
+    assert payload["cache"] == {"hits": at_kill, "computed": 2 * LIMIT - at_kill}
     assert {r["task"] for r in payload["results"]} == set(TASKS)
     assert _only_run(results_db) == (run_id, "complete")
     per_doc = (

@@ -129,8 +129,9 @@ def test_killed_vllm_run_resumes_from_the_response_cache(vllm_model: Path, tmp_p
 
     bin_dir = need_vllm_env()
     cache, db = tmp_path / "responses.sqlite", tmp_path / "vllm.db"
-    env = os.environ | {"HARNESS_RESPONSE_CACHE": str(cache)}
     limit, per_task = 1000, 3000  # XNLI: three loglikelihood requests per document
+    # One task per evaluator call, so that the first task is stored before the second starts.
+    env = os.environ | {"HARNESS_RESPONSE_CACHE": str(cache), "HARNESS_CHUNK_DOCUMENTS": str(limit)}
     chunk = ENGINE_CHUNKS["loglikelihood"]
     args = [str(bin_dir / "harness"), "eval", "--model", str(vllm_model), "--tasks", "xnli_en,xnli_de"]
     args += ["--limit", str(limit), "--data-dir", str(need_shared_data()), "--dtype", "float32"]
