@@ -24,7 +24,7 @@ from tasks.base import GroupSpec, JudgedFamily, TaskFamily, TaskOptions
 BACKENDS = {
     "hf": "harness-hf",
     "hf-lm-eval": "lm-eval-hf",
-    "vllm": "lm-eval-vllm",
+    "vllm": "harness-vllm",
     "api": "lm-eval-local-completions",
 }
 """`--backend` -> the lm-eval model class that runs it (recorded in the fingerprint)."""

@@ -162,7 +162,7 @@ def cache_key(
         if spec.kind == "hub":  # the tokenizer is the hub's, named by its id
             return served_model_key(cache, None, details["server"] | {"tokenizer_hub_id": spec.pretrained})
         return served_model_key(cache, spec.pretrained, details["server"])
-    backend = {"vllm": "lm-eval-vllm", "hf-lm-eval": "lm-eval-hf", "hf": "harness-hf"}[config.backend]
+    backend = {"vllm": "harness-vllm", "hf-lm-eval": "lm-eval-hf", "hf": "harness-hf"}[config.backend]
     engine = {k: v for k, v in (details or {}).items() if k != "data_parallel_size"}
     return model_key(cache, spec.pretrained, spec.peft, dtype, device, backend, engine or None)
 

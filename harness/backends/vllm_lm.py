@@ -1,4 +1,5 @@
-"""vLLM through lm-eval's `vllm` model (`--backend vllm`).
+"""vLLM for `--backend vllm`: our `harness-vllm` model (`harness.backends.vllm_shared`), or
+lm-eval's `vllm` model for comparison.
 
 vLLM pins its own torch, so it lives in its own environment (`scripts/setup_vllm.sh` builds
 `.venv-vllm` with the harness in it): run `.venv-vllm/bin/harness eval --backend vllm ...`.
@@ -76,19 +77,34 @@ def cpu_defaults(device: str) -> None:
 
 
 def load_vllm(
-    spec: ModelSpec, device: str, dtype: str, batch_size: int, tensor_parallel_size: int, seed: int = 1234
+    spec: ModelSpec,
+    device: str,
+    dtype: str,
+    batch_size: int,
+    tensor_parallel_size: int,
+    seed: int = 1234,
+    shared_context: bool = True,
+    data_parallel_size: int = 1,
 ) -> Any:
-    """lm-eval's VLLM model on `spec`; a PEFT adapter is served as a vLLM LoRA adapter."""
+    """Our `harness-vllm` model (`harness.backends.vllm_shared`: each context computed once for all
+    its choices) on `spec`, or lm-eval's `vllm` with `shared_context=False`; a PEFT adapter is served
+    as a vLLM LoRA adapter. `data_parallel_size` is lm-eval's (one engine per replica, through Ray)."""
     require_vllm()
     cpu_defaults(device)
-    module = _import_lm_eval_vllm()
+    if shared_context:
+        from harness.backends.vllm_shared import SharedContextVLLM
+
+        cls = SharedContextVLLM
+    else:
+        cls = _import_lm_eval_vllm().VLLM
     kwargs: dict[str, Any] = {}
     if spec.peft:
         kwargs = {"lora_local_path": spec.peft, "max_lora_rank": _lora_rank(spec.peft)}
-    return module.VLLM(
+    return cls(
         pretrained=spec.pretrained,
         dtype=dtype,
         tensor_parallel_size=tensor_parallel_size,
+        data_parallel_size=data_parallel_size,
         batch_size=batch_size,
         seed=seed,
         **kwargs,

@@ -110,7 +110,7 @@ def test_vllm_backend_matches_hf(vllm_model: Path, hf_samples: dict[Any, Any], t
     with sqlite3.connect(db) as conn:
         (fingerprint,) = conn.execute("select fingerprint from runs").fetchone()
     engine = json.loads(fingerprint)
-    assert engine["backend"] == "lm-eval-vllm" and engine["engine"]["vllm"].startswith("vllm")
+    assert engine["backend"] == "harness-vllm" and engine["engine"]["vllm"].startswith("vllm")
 
 
 def _count(db: Path, query: str) -> int:
