@@ -110,9 +110,11 @@ def corpus_score(
     stats = np.asarray(metric._extract_corpus_statistics(list(hyps), [list(refs)]), dtype=np.float64)
     sums = bootstrap_counts(len(hyps), resamples, BOOTSTRAP_SEED) @ stats
     # Resamples of a small corpus repeat (all of them, for one sentence): score each distinct one once.
-    distinct, inverse = np.unique(sums, axis=0, return_inverse=True)
+    slot: dict[bytes, int] = {}
+    inverse = [slot.setdefault(row.tobytes(), len(slot)) for row in sums]
+    distinct = [sums[i] for i in sorted({k: i for i, k in reversed(list(enumerate(inverse)))}.values())]
     values = [metric._compute_score_from_stats(row.astype(np.int64).tolist()).score for row in distinct]
-    scores = np.asarray(values, dtype=np.float64)[np.asarray(inverse).reshape(-1)]
+    scores = np.asarray(values, dtype=np.float64)[inverse]
     return CorpusScore(name, value, float(np.std(scores, ddof=1)), len(hyps), _signature(name, metric))
 
 

@@ -52,20 +52,41 @@ def eos_ids(generation_config: Any) -> set[int]:
 
 TAIL_SLACK = 4
 """Tokens decoded beyond a stop string's length in bytes when looking for it in a row's newest
-tokens (`_stopped`)."""
+tokens (`StopCheck`)."""
 
 
-def _stopped(ids: list[int], stop: Sequence[str], window: int, decode: Callable[[list[int]], str]) -> bool:
-    """Whether the row's text holds a stop string. Decoding the whole row at every step costs time
-    quadratic in its length, so the newest `window` tokens are decoded first: a stop string that the
-    newest token completed lies in them, since a token holds at least one byte. Only when they show
-    one is the whole row decoded, as lm-eval decodes the answer, to confirm it: a stop seen in the
-    tail alone (its first byte cut off) never ends a row. A stop the tail misses lets the row run on,
-    which cannot change the answer, since lm-eval cuts it at the first stop string."""
-    if len(ids) > window and not any(s in decode(ids[-window:]) for s in stop):
-        return False
-    text = decode(ids)
-    return any(s in text for s in stop)
+class StopCheck:
+    """Whether a row's text holds a stop string, checked after each new token. lm-eval decodes the
+    whole answer and cuts it at the first stop string, so ending a row late never changes an answer,
+    while ending it early would: every shortcut here may only miss a stop (the row runs on), never
+    see one that the whole text lacks.
+
+    1. A stop string that the newest token completed ends with a character of that token's text: a
+       token whose text (decoded alone, remembered per id) has none of the stops' last characters
+       and no partial character (U+FFFD) cannot have completed one.
+    2. Otherwise the newest `window` tokens are decoded (a completed stop lies in them, a token
+       holding at least one byte), which costs a few tokens instead of the whole row each step.
+    3. Only when they show a stop is the whole row decoded, as lm-eval decodes it, to confirm."""
+
+    def __init__(self, stop: Sequence[str], decode: Callable[[list[int]], str]) -> None:
+        self.stop = [s for s in stop if s]  # lm-eval skips empty stop strings too
+        self.decode = decode
+        self.window = max((len(s.encode("utf-8")) for s in self.stop), default=0) + TAIL_SLACK
+        self.last_chars = {s[-1] for s in self.stop} | {"\ufffd"}
+        self.token_text: dict[int, str] = {}
+
+    def __call__(self, ids: list[int]) -> bool:
+        if not self.stop:
+            return False
+        newest = ids[-1]
+        if newest not in self.token_text:
+            self.token_text[newest] = self.decode([newest])
+        if self.last_chars.isdisjoint(self.token_text[newest]):
+            return False
+        if len(ids) > self.window and not any(s in self.decode(ids[-self.window :]) for s in self.stop):
+            return False
+        text = self.decode(ids)
+        return any(s in text for s in self.stop)
 
 
 def greedy_generate(
@@ -82,8 +103,7 @@ def greedy_generate(
     then `pad_id` after the row finished (an EOS id is kept, as `generate` keeps it)."""
     import torch
 
-    stop = [s for s in stop if s]  # lm-eval skips empty stop strings too
-    window = max((len(s.encode("utf-8")) for s in stop), default=0) + TAIL_SLACK
+    stopped = StopCheck(stop, decode)
     rows, width = context.shape
     device = context.device
     out = torch.full((rows, width + max_new_tokens), pad_id, dtype=torch.long, device=device)
@@ -112,7 +132,7 @@ def greedy_generate(
                 generated[row].append(token)
                 if token in eos:
                     continue
-                if stop and _stopped(generated[row], stop, window, decode):
+                if stopped(generated[row]):
                     continue
                 keep.append(k)
             if not keep:

@@ -64,21 +64,31 @@ def test_zero_shot_build_keeps_lm_eval_prompts() -> None:
                 assert ours.fewshot_context(doc, k) == theirs.fewshot_context(doc, k)
 
 
-def test_stop_check_reads_the_tail_and_confirms_on_the_whole_text(tiny_model: Path) -> None:
+def test_stop_check_reads_the_newest_token_then_the_tail_then_the_whole_text(tiny_model: Path) -> None:
     from transformers import AutoTokenizer
 
-    from harness.backends.greedy import TAIL_SLACK, _stopped
+    from harness.backends.greedy import StopCheck
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
-    decode = tokenizer.decode
+    calls: list[int] = []
+
+    def decode(ids: list[int]) -> str:
+        calls.append(len(ids))
+        return str(tokenizer.decode(ids))
+
     ids = tokenizer("a long first line of text without a stop", add_special_tokens=False)["input_ids"]
     newline = tokenizer("\n", add_special_tokens=False)["input_ids"]
-    window = len(b"\n") + TAIL_SLACK
-    assert not _stopped(ids, ["\n"], window, decode)
-    assert _stopped(ids + newline, ["\n"], window, decode)
-    # A stop early in a long row: the tail no longer shows it, the row runs on (lm-eval cuts the answer).
-    assert not _stopped(newline + ids, ["\n"], window, decode)
-    assert _stopped(newline + ids, ["\n"], len(ids) + 10, decode)
+    stopped = StopCheck(["\n"], decode)
+    assert not stopped(ids)
+    assert stopped(ids + newline)
+    assert max(calls) == len(ids + newline)  # confirmed on the whole row
+    calls.clear()
+    assert not stopped(ids + newline + ids)  # newest token lacks "\n": nothing decoded but itself
+    assert calls in ([], [1])
+    # A stop far back in a long row, next to a newest token ending in the stop's last character:
+    # the tail no longer shows the first one, the row runs on (lm-eval cuts the answer there).
+    assert not StopCheck(["\nX"], tokenizer.decode)(tokenizer("\nX" + "a" * 40 + "X")["input_ids"])
+    assert not StopCheck([], decode)(ids)
 
 
 def test_one_chunk_of_two_families_matches_one_task_at_a_time(tiny_model: Path, tmp_path: Path) -> None:
