@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, NoReturn
@@ -29,6 +30,27 @@ log = logging.getLogger(__name__)
 
 ENGINE_LOGGERS = ("lm_eval", "transformers", "datasets", "accelerate", "peft")
 """Loggers whose levels workers copy from this process (`harness eval --verbose` or not)."""
+
+
+@contextlib.contextmanager
+def _without_main_script() -> Iterator[None]:
+    """A spawned process first re-runs the parent's `__main__` script (by its path, or its module
+    name) so that pickled objects from it resolve. Workers need nothing from it, and a `__main__`
+    that is not a guarded script (a Streamlit page run in this process, an embedding application)
+    would run again in every worker, so it is hidden while a worker starts."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__dict__["__spec__"] = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
 
 
 def worker_devices(device: str, n: int) -> list[str]:
@@ -103,7 +125,8 @@ class DataParallelLM(LM):
                 process = context.Process(
                     target=_serve, args=(theirs, *options), name=f"harness-data-parallel-{index}", daemon=True
                 )
-                process.start()
+                with _without_main_script():
+                    process.start()
                 theirs.close()
                 self._workers.append(_Worker(index, device, process, ours))
             self._gather(self._workers)  # each says it is ready, or why not

@@ -51,7 +51,8 @@ def _bench(model: Path, limit: int) -> dict[str, Any]:
     result = subprocess.run(
         cmd, capture_output=True, text=True, timeout=1200, cwd=ROOT, env=os.environ.copy()
     )
-    assert result.returncode in (0, 1), result.stderr[-4000:]
+    # Exit 1 is the bench's verdict (printed as JSON); anything else, or no JSON, is a crash.
+    assert result.returncode in (0, 1) and result.stdout.lstrip().startswith("{"), result.stderr[-4000:]
     payload: dict[str, Any] = json.loads(result.stdout)
     return payload
 
