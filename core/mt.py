@@ -111,8 +111,14 @@ def corpus_score(
     sums = bootstrap_counts(len(hyps), resamples, BOOTSTRAP_SEED) @ stats
     # Resamples of a small corpus repeat (all of them, for one sentence): score each distinct one once.
     slot: dict[bytes, int] = {}
-    inverse = [slot.setdefault(row.tobytes(), len(slot)) for row in sums]
-    distinct = [sums[i] for i in sorted({k: i for i, k in reversed(list(enumerate(inverse)))}.values())]
+    distinct: list[Any] = []
+    inverse: list[int] = []
+    for row in sums:
+        key = row.tobytes()
+        if key not in slot:
+            slot[key] = len(distinct)
+            distinct.append(row)
+        inverse.append(slot[key])
     values = [metric._compute_score_from_stats(row.astype(np.int64).tolist()).score for row in distinct]
     scores = np.asarray(values, dtype=np.float64)[inverse]
     return CorpusScore(name, value, float(np.std(scores, ddof=1)), len(hyps), _signature(name, metric))
