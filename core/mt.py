@@ -106,8 +106,9 @@ def corpus_score(
         if not status.available:
             return CorpusScore(name, None, None, len(hyps), "", status.missing_note())
     metric = make_metric(name, target_lang)
-    value = float(metric.corpus_score(list(hyps), [list(refs)]).score)
-    stats = np.asarray(metric._extract_corpus_statistics(list(hyps), [list(refs)]), dtype=np.float64)
+    rows = _statistics(name, bleu_tokenizer(target_lang) if name == "bleu" else "", tuple(hyps), tuple(refs))
+    value = float(metric._aggregate_and_compute(rows).score)  # what `corpus_score` computes from them
+    stats = np.asarray(rows, dtype=np.float64)
     sums = bootstrap_counts(len(hyps), resamples, BOOTSTRAP_SEED) @ stats
     # Resamples of a small corpus repeat (all of them, for one sentence): score each distinct one once.
     slot: dict[bytes, int] = {}
@@ -125,9 +126,20 @@ def corpus_score(
 
 
 def sentence_chrfpp(hyps: Sequence[str], refs: Sequence[str]) -> list[float]:
-    """Sentence-level chrF++ (sacrebleu `sentence_score`) of each pair, stored with each sample."""
-    from sacrebleu.metrics import CHRF
-
+    """Sentence-level chrF++ of each pair, stored with each sample: sacrebleu's `sentence_score`
+    is the score of one sentence's statistics, the rows the corpus score just summed."""
     _check_lengths(hyps, refs)
-    metric = CHRF(word_order=2)
-    return [float(metric.sentence_score(h, [r]).score) for h, r in zip(hyps, refs, strict=True)]
+    metric = make_metric("chrf++")
+    rows = _statistics("chrf++", "", tuple(hyps), tuple(refs))
+    return [float(metric._aggregate_and_compute([row]).score) for row in rows]
+
+
+@functools.lru_cache(maxsize=4)
+def _statistics(
+    name: MetricName, bleu_tokenize: str, hyps: tuple[str, ...], refs: tuple[str, ...]
+) -> list[list[int]]:
+    """sacrebleu's per-sentence statistics (one reference stream), extracted once for a task's
+    corpus score, its bootstrap and its sentence scores."""
+    metric = _metric(name, bleu_tokenize)
+    metric._check_corpus_score_args(list(hyps), [list(refs)])
+    return list(metric._extract_corpus_statistics(list(hyps), [list(refs)]))

@@ -90,11 +90,15 @@ def build_task(
 def zero_shot(task_config: dict[str, Any]) -> None:
     """A zero-shot task needs no few-shot examples: lm-eval would still list its few-shot split
     (row by row, about 50 ms for FLORES's 997 dev sentences) for a sampler it never calls. The
-    split is replaced by an empty sample list; the prompts do not change."""
+    split is replaced by an empty sample list; the prompts do not change. A family's own loader
+    that takes `splits` (in `dataset_kwargs`) is asked for the scored split alone."""
     if task_config.get("fewshot_split") is None:
         return
     task_config["fewshot_split"] = None
     task_config["fewshot_config"] = {**(task_config.get("fewshot_config") or {}), "samples": []}
+    loader_kwargs = task_config.get("dataset_kwargs") or {}
+    if "splits" in loader_kwargs and task_config.get("test_split"):
+        task_config["dataset_kwargs"] = {**loader_kwargs, "splits": [task_config["test_split"]]}
 
 
 def chunks(

@@ -63,7 +63,10 @@ class StopCheck:
 
     1. A stop string that the newest token completed ends with a character of that token's text: a
        token whose text (decoded alone, remembered per id) has none of the stops' last characters
-       and no partial character (U+FFFD) cannot have completed one.
+       cannot have completed one. A token's text may hold a partial character (U+FFFD) that the next
+       tokens complete, so it counts as a possible last character where a stop ends in a non-ASCII
+       character; an ASCII character is one byte and shows in the text of the token that holds it
+       (decoders replace the invalid bytes around it, never an ASCII byte).
     2. Otherwise the newest `window` tokens are decoded (a completed stop lies in them, a token
        holding at least one byte), which costs a few tokens instead of the whole row each step.
     3. Only when they show a stop is the whole row decoded, as lm-eval decodes it, to confirm."""
@@ -72,7 +75,9 @@ class StopCheck:
         self.stop = [s for s in stop if s]  # lm-eval skips empty stop strings too
         self.decode = decode
         self.window = max((len(s.encode("utf-8")) for s in self.stop), default=0) + TAIL_SLACK
-        self.last_chars = {s[-1] for s in self.stop} | {"\ufffd"}
+        self.last_chars = {s[-1] for s in self.stop}
+        if not all(c.isascii() for c in self.last_chars):
+            self.last_chars.add("\ufffd")
         self.token_text: dict[int, str] = {}
 
     def __call__(self, ids: list[int]) -> bool:

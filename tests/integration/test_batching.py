@@ -57,6 +57,8 @@ def test_zero_shot_build_keeps_lm_eval_prompts() -> None:
                 plain["num_fewshot"] = shots
             theirs = TaskManager(include_defaults=False).load([plain])["tasks"][name]
             assert (ours.config.fewshot_split is None) == (shots is None)
+            if name.startswith("flores_"):  # its loader takes `splits`: the scored one alone
+                assert list(ours.dataset) == ["devtest"] and list(theirs.dataset) == ["dev", "devtest"]
             for task in (ours, theirs):
                 task.set_fewshot_seed(1234)
             for doc in list(theirs.eval_docs)[:2]:
@@ -89,6 +91,15 @@ def test_stop_check_reads_the_newest_token_then_the_tail_then_the_whole_text(tin
     # the tail no longer shows the first one, the row runs on (lm-eval cuts the answer there).
     assert not StopCheck(["\nX"], tokenizer.decode)(tokenizer("\nX" + "a" * 40 + "X")["input_ids"])
     assert not StopCheck([], decode)(ids)
+    # "。" is three byte tokens here, each alone decoded to U+FFFD: a stop ending in a non-ASCII
+    # character is looked for after such tokens, an ASCII stop is not (its byte shows by itself).
+    split = tokenizer("x。", add_special_tokens=False)["input_ids"]
+    assert [tokenizer.decode([i]) for i in split[1:]] == ["\ufffd"] * 3
+    assert not StopCheck(["。"], tokenizer.decode)(split[:-1])
+    assert StopCheck(["。"], tokenizer.decode)(split)
+    calls.clear()
+    assert not StopCheck(["\n"], decode)(split)
+    assert calls == [1]  # the newest token alone
 
 
 def test_one_chunk_of_two_families_matches_one_task_at_a_time(tiny_model: Path, tmp_path: Path) -> None:

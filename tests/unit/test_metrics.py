@@ -47,6 +47,20 @@ def test_chrfpp_equals_sacrebleu_cli(tmp_path: Path) -> None:
     assert "nw:2" in ours.signature
 
 
+def test_sentence_chrfpp_equals_sacrebleu_cli_sentence_level(tmp_path: Path) -> None:
+    ref, hyp, refs, hyps = _pair(tmp_path, n=40)
+    out = subprocess.run(
+        [*SACREBLEU, str(ref), "-i", str(hyp), "-m", "chrf", "--chrf-word-order", "2", "-sl", "-w", "6"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cli = [float(line.rsplit("= ", 1)[1]) for line in out.stdout.splitlines()]
+    assert len(cli) == 40
+    assert corpus_score("chrf++", hyps, refs).n == 40  # the statistics the sentence scores reuse
+    assert sentence_chrfpp(hyps, refs) == pytest.approx(cli, abs=5e-7)
+
+
 def test_bleu_equals_sacrebleu_cli(tmp_path: Path) -> None:
     ref, hyp, refs, hyps = _pair(tmp_path)
     cli = _cli(ref, hyp, "-m", "bleu", "-w", "6")
