@@ -119,7 +119,7 @@ def greedy_generate(
     active = torch.arange(rows, device=device)  # original row of each row still in the batch
     generated: list[list[int]] = [[] for _ in range(rows)]
     step_ids, step_positions, cache = context, positions, None
-    with torch.no_grad():
+    with torch.inference_mode():
         for step in range(max_new_tokens):
             output = model(
                 input_ids=step_ids,
