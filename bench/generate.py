@@ -18,17 +18,14 @@ import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 
-from tests.parity_helpers import PROJECT_ROOT  # noqa: E402
+from tests.parity_helpers import PROJECT_ROOT, timed_evaluate  # noqa: E402
 
 TASK = "flores_eng_Latn-lin_Latn"
 
 
 def worker(args: argparse.Namespace) -> None:
-    from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
-    from lm_eval.tasks import TaskManager
 
     from harness.backends.scorer import SharedContextLM
     from tasks.base import TaskOptions
@@ -37,17 +34,7 @@ def worker(args: argparse.Namespace) -> None:
     config = Flores().lm_eval_config(TASK, args.data_dir / "flores200", TaskOptions())
     cls = HFLM if args.worker == "lm-eval-hf" else SharedContextLM
     lm = cls(pretrained=args.pretrained, device="cpu", dtype="float32", batch_size=args.batch_size)
-    started = time.monotonic()
-    output = simple_evaluate(
-        model=lm,
-        tasks=[config],
-        limit=args.limit,
-        log_samples=True,
-        bootstrap_iters=0,
-        task_manager=TaskManager(include_defaults=False),
-    )
-    seconds = time.monotonic() - started
-    assert output is not None
+    output, seconds = timed_evaluate(lm, [config], args.limit)
     hypotheses = {str(s["doc_id"]): s["filtered_resps"][0] for s in output["samples"][TASK]}
     args.out.write_text(json.dumps({"seconds": seconds, "hypotheses": hypotheses}), encoding="utf-8")
 

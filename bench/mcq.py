@@ -26,34 +26,21 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-from tests.parity_helpers import PROJECT_ROOT, lm_eval_builtin  # noqa: E402
+from tests.parity_helpers import PROJECT_ROOT, lm_eval_builtin, timed_evaluate  # noqa: E402
 
 TOLERANCE = 1e-4
 
 
 def worker(args: argparse.Namespace) -> None:
     """One scorer in this process: write each document's loglikelihoods, the accuracy and peak RSS."""
-    from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
-    from lm_eval.tasks import TaskManager
 
     from harness.backends.scorer import SharedContextLM
 
     task_list = _tasks(args)
     cls = HFLM if args.worker == "lm-eval-hf" else SharedContextLM
     lm = cls(pretrained=args.pretrained, device="cpu", dtype="float32", batch_size=args.batch_size)
-    started = time.monotonic()
-    output = simple_evaluate(
-        model=lm,
-        tasks=task_list,
-        limit=args.limit,
-        log_samples=True,
-        bootstrap_iters=0,
-        fewshot_random_seed=1234,
-        task_manager=TaskManager(include_defaults=False),
-    )
-    seconds = time.monotonic() - started
-    assert output is not None
+    output, seconds = timed_evaluate(lm, task_list, args.limit, fewshot_random_seed=1234)
     samples = {
         f"{task}/{s['doc_id']}": [r[0][0] for r in s["resps"]]
         for task, rows in output["samples"].items()

@@ -25,10 +25,9 @@ import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from typing import Any  # noqa: E402
 
-from tests.parity_helpers import PROJECT_ROOT  # noqa: E402
+from tests.parity_helpers import PROJECT_ROOT, timed_evaluate  # noqa: E402
 
 VLLM_PYTHON = PROJECT_ROOT / ".venv-vllm" / "bin" / "python"
 WORKERS = ("lm-eval-vllm", "harness-vllm")
@@ -53,8 +52,6 @@ def _count_engine_work(lm: Any) -> dict[str, int]:
 
 
 def worker(args: argparse.Namespace) -> None:
-    from lm_eval import simple_evaluate
-    from lm_eval.tasks import TaskManager
 
     from harness.backends.vllm_lm import load_vllm, shutdown_vllm
     from harness.models import resolve_model
@@ -68,17 +65,7 @@ def worker(args: argparse.Namespace) -> None:
     for name, family in expand(args.tasks.split(","), lambda data_set: args.data_dir / data_set):
         config = family.lm_eval_config(name, args.data_dir / family.data_set, TaskOptions())
         before = dict(stats)
-        started = time.monotonic()
-        output = simple_evaluate(
-            model=lm,
-            tasks=[config],
-            limit=args.limit,
-            log_samples=True,
-            bootstrap_iters=0,
-            task_manager=TaskManager(include_defaults=False),
-        )
-        seconds = time.monotonic() - started
-        assert output is not None
+        output, seconds = timed_evaluate(lm, [config], args.limit)
         samples = output["samples"][name]
         report[name] = {
             "seconds": seconds,

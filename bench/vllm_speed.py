@@ -20,17 +20,14 @@ import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 
-from tests.parity_helpers import PROJECT_ROOT  # noqa: E402
+from tests.parity_helpers import PROJECT_ROOT, timed_evaluate  # noqa: E402
 
 TASK = "flores_eng_Latn-lin_Latn"
 VLLM_PYTHON = PROJECT_ROOT / ".venv-vllm" / "bin" / "python"
 
 
 def worker(args: argparse.Namespace) -> None:
-    from lm_eval import simple_evaluate
-    from lm_eval.tasks import TaskManager
     from transformers import AutoTokenizer
 
     from harness.models import resolve_model
@@ -50,19 +47,9 @@ def worker(args: argparse.Namespace) -> None:
 
         cls = HFLM if args.worker == "lm-eval-hf" else SharedContextLM
         lm = cls(pretrained=spec.pretrained, device="cpu", dtype="float32", batch_size=args.batch_size)
-    started = time.monotonic()
-    output = simple_evaluate(
-        model=lm,
-        tasks=[config],
-        limit=args.limit,
-        log_samples=True,
-        bootstrap_iters=0,
-        task_manager=TaskManager(include_defaults=False),
-    )
-    seconds = time.monotonic() - started
+    output, seconds = timed_evaluate(lm, [config], args.limit)
     if args.worker == "vllm":
         shutdown_vllm(lm)
-    assert output is not None
     hypotheses = {str(s["doc_id"]): s["resps"][0][0] for s in output["samples"][TASK]}
     tokenizer = AutoTokenizer.from_pretrained(spec.pretrained)
     tokens = sum(len(tokenizer(h, add_special_tokens=False)["input_ids"]) for h in hypotheses.values())

@@ -1,7 +1,7 @@
 """Parity with a plain lm-eval run: a FLORES task config that uses no project code, and readers for
 lm-eval's logged samples and for the samples `harness eval` stores.
 
-Shared by tests/integration/test_lm_eval_parity.py and bench/flores_parity.py.
+Shared by tests/integration/test_lm_eval_parity.py and the benches in bench/.
 """
 
 import json
@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,29 @@ VENV_BIN = next(
 PLAIN_TASK = "plain_flores_eng_lin"
 HARNESS_TASK = "flores_eng_Latn-lin_Latn"
 PROMPT = "English: {{src}}\nLingala:"
+
+
+def timed_evaluate(
+    lm: Any, tasks: list[Any], limit: int | None, **options: Any
+) -> tuple[dict[str, Any], float]:
+    """One plain `lm_eval.simple_evaluate` call on a model object, as the benches time it (samples
+    logged, no bootstrap, lm-eval's built-in tasks left out): its output and wall seconds."""
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+
+    started = time.monotonic()
+    output = simple_evaluate(
+        model=lm,
+        tasks=tasks,
+        limit=limit,
+        log_samples=True,
+        bootstrap_iters=0,
+        task_manager=TaskManager(include_defaults=False),
+        **options,
+    )
+    seconds = time.monotonic() - started
+    assert output is not None
+    return output, seconds
 
 
 def offline_env() -> dict[str, str]:
