@@ -106,7 +106,7 @@ def corpus_score(
         if not status.available:
             return CorpusScore(name, None, None, len(hyps), "", status.missing_note())
     metric = make_metric(name, target_lang)
-    rows = _statistics(name, bleu_tokenizer(target_lang) if name == "bleu" else "", tuple(hyps), tuple(refs))
+    rows = _statistics(metric, tuple(hyps), tuple(refs))
     value = float(metric._aggregate_and_compute(rows).score)  # what `corpus_score` computes from them
     stats = np.asarray(rows, dtype=np.float64)
     sums = bootstrap_counts(len(hyps), resamples, BOOTSTRAP_SEED) @ stats
@@ -130,16 +130,14 @@ def sentence_chrfpp(hyps: Sequence[str], refs: Sequence[str]) -> list[float]:
     is the score of one sentence's statistics, the rows the corpus score just summed."""
     _check_lengths(hyps, refs)
     metric = make_metric("chrf++")
-    rows = _statistics("chrf++", "", tuple(hyps), tuple(refs))
+    rows = _statistics(metric, tuple(hyps), tuple(refs))
     return [float(metric._aggregate_and_compute([row]).score) for row in rows]
 
 
 @functools.lru_cache(maxsize=4)
-def _statistics(
-    name: MetricName, bleu_tokenize: str, hyps: tuple[str, ...], refs: tuple[str, ...]
-) -> list[list[int]]:
-    """sacrebleu's per-sentence statistics (one reference stream), extracted once for a task's
-    corpus score, its bootstrap and its sentence scores."""
-    metric = _metric(name, bleu_tokenize)
+def _statistics(metric: Any, hyps: tuple[str, ...], refs: tuple[str, ...]) -> list[list[int]]:
+    """sacrebleu's per-sentence statistics (one reference stream) under `metric` (one of `_metric`'s
+    objects, keyed by identity), extracted once for a task's corpus score, its bootstrap and its
+    sentence scores. Shared: callers read the rows, never change them."""
     metric._check_corpus_score_args(list(hyps), [list(refs)])
     return list(metric._extract_corpus_statistics(list(hyps), [list(refs)]))

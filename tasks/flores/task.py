@@ -77,8 +77,13 @@ def require_files(root: Path, langs: Sequence[str]) -> None:
 
 def read_lines(path: Path) -> list[str]:
     """Sentences of one FLORES file; an empty line is an error naming the file and line."""
+    return list(_read_lines(*_file_version(path)))
+
+
+def _file_version(path: Path) -> tuple[Path, int, int]:
+    """What the per-file caches below are keyed by: the file, its size and modification time."""
     stat = path.stat()
-    return list(_read_lines(path.resolve(), stat.st_size, stat.st_mtime_ns))
+    return path.resolve(), stat.st_size, stat.st_mtime_ns
 
 
 @lru_cache(maxsize=64)
@@ -104,32 +109,26 @@ def load_pair(data_root: str, src: str, tgt: str, splits: Sequence[str] = SPLITS
     for split in splits:
         if split not in SPLITS:
             raise HarnessError(f"FLORES-200 has no split {split!r} (it has {', '.join(SPLITS)})")
-        source = read_lines(split_path(root, src, split))
-        target = read_lines(split_path(root, tgt, split))
-        if len(source) != len(target):
-            raise HarnessError(
-                f"{split_path(root, src, split)} has {len(source)} lines but "
-                f"{split_path(root, tgt, split)} has {len(target)}: files are not aligned"
-            )
         files = [split_path(root, lang, split) for lang in (src, tgt)]
-        # Named by its files' checksums: `from_dict` would hash every row to name it (10 ms a split).
-        fingerprint = content_hash({"split": split, "files": [sha256_file(f) for f in files]})[:16]
         # Each file's column is built once per run (English is in every direction): converting
         # a thousand Python strings to arrow for every split cost ~2 ms, more than the rest.
-        columns = [_id_column(len(source)), *(_text_column(f) for f in files)]
+        source, target = (_arrow_strings(*_file_version(f)) for f in files)
+        if len(source) != len(target):
+            raise HarnessError(
+                f"{files[0]} has {len(source)} lines but {files[1]} has {len(target)}: files are not aligned"
+            )
+        # Named by its files' checksums: `from_dict` would hash every row to name it (10 ms a split).
+        fingerprint = content_hash({"split": split, "files": [sha256_file(f) for f in files]})[:16]
+        columns = [_id_column(len(source)), source, target]
         table = datasets.table.InMemoryTable.from_arrays(columns, names=["id", "src", "tgt"])
         built[split] = datasets.Dataset(table, fingerprint=fingerprint)
     return datasets.DatasetDict(built)
 
 
-def _text_column(path: Path) -> Any:
-    """The file's sentences as an arrow string array, built once per file version."""
-    stat = path.stat()
-    return _arrow_strings(path.resolve(), stat.st_size, stat.st_mtime_ns)
-
-
 @lru_cache(maxsize=64)
 def _arrow_strings(path: Path, size: int, mtime_ns: int) -> Any:
+    """The file's sentences (checked as `read_lines` checks them) as an arrow string array, built
+    once per file version."""
     import pyarrow as pa
 
     return pa.array(_read_lines(path, size, mtime_ns), type=pa.string())
