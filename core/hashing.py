@@ -5,20 +5,28 @@ import json
 from pathlib import Path
 from typing import Any
 
-_FILE_DIGESTS: dict[tuple[str, int, int, int], str] = {}
-"""(resolved path, inode, size, mtime in ns) -> digest: a run hashes the same files many times
-(FLORES's English files once per direction), and a file rewritten in place changes its stat."""
+FileVersion = tuple[Path, int, int, int]
+"""(resolved path, inode, size, mtime in ns): a file replaced or rewritten in place changes it."""
+
+_FILE_DIGESTS: dict[FileVersion, str] = {}
+"""File version -> digest: a run hashes the same files many times (FLORES's English files once per
+direction)."""
+
+
+def file_version(path: Path) -> FileVersion:
+    """The key under which what is read from a file can be remembered for a run."""
+    resolved = Path(path).resolve()
+    stat = resolved.stat()
+    return resolved, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file's bytes, read in 1 MiB blocks (remembered per file version)."""
-    resolved = Path(path).resolve()
-    stat = resolved.stat()
-    key = (str(resolved), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    key = file_version(path)
     if key in _FILE_DIGESTS:
         return _FILE_DIGESTS[key]
     digest = hashlib.sha256()
-    with resolved.open("rb") as handle:
+    with key[0].open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     _FILE_DIGESTS[key] = digest.hexdigest()

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from core.errors import HarnessError
-from core.hashing import content_hash, sha256_file
+from core.hashing import FileVersion, content_hash, file_version, sha256_file
 from core.languages import FLORES_LANGUAGES
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from tasks.base import GroupRule, TaskInfo, TaskOptions
@@ -77,18 +77,13 @@ def require_files(root: Path, langs: Sequence[str]) -> None:
 
 def read_lines(path: Path) -> list[str]:
     """Sentences of one FLORES file; an empty line is an error naming the file and line."""
-    return list(_read_lines(*_file_version(path)))
-
-
-def _file_version(path: Path) -> tuple[Path, int, int]:
-    """What the per-file caches below are keyed by: the file, its size and modification time."""
-    stat = path.stat()
-    return path.resolve(), stat.st_size, stat.st_mtime_ns
+    return list(_read_lines(file_version(path)))
 
 
 @lru_cache(maxsize=64)
-def _read_lines(path: Path, size: int, mtime_ns: int) -> tuple[str, ...]:
+def _read_lines(version: FileVersion) -> tuple[str, ...]:
     """The file's sentences, read once per file version: every direction reads English."""
+    path = version[0]
     lines = path.read_text(encoding="utf-8").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -112,7 +107,7 @@ def load_pair(data_root: str, src: str, tgt: str, splits: Sequence[str] = SPLITS
         files = [split_path(root, lang, split) for lang in (src, tgt)]
         # Each file's column is built once per run (English is in every direction): converting
         # a thousand Python strings to arrow for every split cost ~2 ms, more than the rest.
-        source, target = (_arrow_strings(*_file_version(f)) for f in files)
+        source, target = (_arrow_strings(file_version(f)) for f in files)
         if len(source) != len(target):
             raise HarnessError(
                 f"{files[0]} has {len(source)} lines but {files[1]} has {len(target)}: files are not aligned"
@@ -126,12 +121,12 @@ def load_pair(data_root: str, src: str, tgt: str, splits: Sequence[str] = SPLITS
 
 
 @lru_cache(maxsize=64)
-def _arrow_strings(path: Path, size: int, mtime_ns: int) -> Any:
+def _arrow_strings(version: FileVersion) -> Any:
     """The file's sentences (checked as `read_lines` checks them) as an arrow string array, built
     once per file version."""
     import pyarrow as pa
 
-    return pa.array(_read_lines(path, size, mtime_ns), type=pa.string())
+    return pa.array(_read_lines(version), type=pa.string())
 
 
 @lru_cache(maxsize=8)
