@@ -1,5 +1,5 @@
 """Time `harness gate` on 100,000 paired documents across 10 tasks, and our corpus paired
-bootstrap against sacrebleu's own paired test on the same FLORES sentences.
+approximate randomization against sacrebleu's own (`--paired-ar`) on the same FLORES sentences.
 
     python bench/gate_scale.py [--tasks 10] [--docs 10000] [--data-dir ../shared/data]
 """
@@ -81,11 +81,11 @@ def bench_acc(n_tasks: int, n_docs: int) -> None:
     print(f"  harness gate CLI end to end: {end_to_end:.2f} s, exit {cli.returncode}, failed tasks {failed}")
 
 
-def bench_corpus(data_dir: Path, resamples: int) -> None:
+def bench_corpus(data_dir: Path, trials: int) -> None:
     from sacrebleu.metrics import CHRF
     from sacrebleu.significance import PairedTest
 
-    from core.stats import paired_bootstrap_corpus
+    from core.stats import paired_randomization
 
     devtest = data_dir / "flores200" / "devtest"
     refs = (devtest / "lin_Latn.devtest").read_text(encoding="utf-8").splitlines()
@@ -93,11 +93,11 @@ def bench_corpus(data_dir: Path, resamples: int) -> None:
     cand = [" ".join(h.split()[:-1]) if i % 3 == 0 else h for i, h in enumerate(base)]
     start = time.perf_counter()
     metric = CHRF(word_order=2)
-    ours = paired_bootstrap_corpus(
+    ours = paired_randomization(
         np.asarray(metric._extract_corpus_statistics(base, [refs]), dtype=float),
         np.asarray(metric._extract_corpus_statistics(cand, [refs]), dtype=float),
         lambda s: metric._compute_score_from_stats(s).score,
-        resamples,
+        trials=trials,
     )
     ours_s = time.perf_counter() - start
     start = time.perf_counter()
@@ -105,12 +105,12 @@ def bench_corpus(data_dir: Path, resamples: int) -> None:
         [("baseline", base), ("candidate", cand)],
         {"chrF++": CHRF(word_order=2)},
         [refs],
-        test_type="bs",
-        n_samples=resamples,
+        test_type="ar",
+        n_samples=trials,
     )()
     sacrebleu_s = time.perf_counter() - start
     (scores,) = (v for k, v in results.items() if k != "System")
-    print(f"chrF++ paired bootstrap, {len(refs)} FLORES sentences, {resamples} resamples")
+    print(f"chrF++ paired approximate randomization, {len(refs)} FLORES sentences, {trials} trials")
     print(f"  ours: {ours_s:.2f} s  delta {ours.delta:+.3f}  p {ours.p_value:.4f}")
     print(
         f"  sacrebleu PairedTest: {sacrebleu_s:.2f} s  "
@@ -125,11 +125,11 @@ def main() -> None:
     )
     parser.add_argument("--tasks", type=int, default=10)
     parser.add_argument("--docs", type=int, default=10_000)
-    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     args = parser.parse_args()
     bench_acc(args.tasks, args.docs)
-    bench_corpus(args.data_dir, args.resamples)
+    bench_corpus(args.data_dir, args.trials)
 
 
 if __name__ == "__main__":

@@ -428,8 +428,15 @@ def gate_command(
     alpha: Annotated[
         float, typer.Option(help="Significance level after Holm's correction.", min=0, max=1)
     ] = 0.05,
-    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.", min=100)] = 1000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 12345,
+    trials: Annotated[
+        int,
+        typer.Option(
+            help="Monte Carlo sign flips or swaps when too many documents differ to enumerate all.", min=1000
+        ),
+    ] = 10000,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the Monte Carlo draws and the bootstrap interval.")
+    ] = 12345,
     strict: Annotated[
         bool, typer.Option("--strict", help="Also fail when any document's output changed.")
     ] = False,
@@ -452,7 +459,7 @@ def gate_command(
             metric=metric,
             max_drop=max_drop,
             alpha=alpha,
-            resamples=resamples,
+            trials=trials,
             seed=seed,
             strict=strict,
         )

@@ -2,11 +2,14 @@
 
 Both sides are loaded into the same shape, whether from the database (a run id, or
 `model[@step]`) or from a file written by `harness results --format json --samples`.
-Documents are paired on their hash. Corpus metrics (chrF++, BLEU, spBLEU) are compared with a
-paired bootstrap over sacrebleu's sentence statistics; per-document metrics with a paired
-bootstrap of the mean. A task fails when its drop exceeds `max_drop` and is significant at
-`alpha` after Holm's correction over the tasks compared; for a lower-is-better metric
-(`off_target`, `source_copy`) a rise is the regression.
+Documents are paired on their hash. Corpus metrics (chrF++, BLEU, spBLEU, and ratios of sums
+such as the points rate) are compared with paired approximate randomization over their
+per-document statistics (as sacrebleu's `--paired-ar`); per-document metrics with an exact paired
+permutation (sign-flip) test of the mean, which for a 0/1 metric is the exact McNemar test
+(`core.stats`). A task fails when its drop exceeds `max_drop` and is significant at `alpha` after
+Holm's correction over the tasks compared; for a lower-is-better metric (`off_target`,
+`source_copy`) a rise is the regression. A task with too few differing documents for any outcome
+to reach `alpha` (fewer than 6 at 0.05) is "not enough evidence" and never fails.
 """
 
 import json
@@ -17,22 +20,29 @@ from typing import Any
 import numpy as np
 
 from core.errors import HarnessError
+from core.scale import LOWER_IS_BETTER, stored_range
 from core.stats import (
-    DEFAULT_RESAMPLES,
     DEFAULT_SEED,
+    DEFAULT_TRIALS,
     PairedResult,
     holm,
-    paired_bootstrap_corpus,
-    paired_bootstrap_mean,
+    paired_permutation,
+    paired_randomization,
+    verdict,
 )
 
 CORPUS_METRICS = ("chrf++", "bleu", "spbleu")
+WORDS = {
+    "worse": "regression",
+    "better": "improvement",
+    "no significant difference": "no significant change",
+    "not enough evidence": "not enough evidence",
+}
+"""The gate's word for each `core.stats.verdict`."""
 
 
 def lower_is_better(metric: str) -> bool:
     """Whether a rise of `metric` is a regression (the language-identification rates)."""
-    from harness.lid import LOWER_IS_BETTER
-
     return metric in LOWER_IS_BETTER
 
 
@@ -67,9 +77,12 @@ class TaskVerdict:
     result: PairedResult
     p_holm: float
     failed: bool
+    """A significant change in the bad direction larger than `max_drop`: the gate fails on it."""
     changed_outputs: int
     lower_is_better: bool = False
     """A rise, not a drop, of the metric is the regression."""
+    verdict: str = "no significant change"
+    """regression, improvement, no significant change or not enough evidence (Holm-adjusted)."""
 
 
 @dataclass(frozen=True)
@@ -153,9 +166,9 @@ def primary_of(task: str, base: TaskSide, cand: TaskSide) -> tuple[str, str]:
 
 
 def _ratio_test(
-    keys: tuple[str, str], task: str, pairs: list[tuple[dict, dict]], resamples: int, seed: int
+    keys: tuple[str, str], task: str, pairs: list[tuple[dict, dict]], trials: int, seed: int
 ) -> PairedResult:
-    """Paired bootstrap of sum(numerator)/sum(denominator) over documents (points rate, term usage)."""
+    """Paired randomization of sum(numerator)/sum(denominator) over documents (points rate, term usage)."""
     for b, c in pairs:
         if any(k not in side["scores"] for k in keys for side in (b, c)):
             raise CannotCompare(f"{task}: document {b['doc_id']} has no per-document {'/'.join(keys)}")
@@ -166,11 +179,13 @@ def _ratio_test(
     def ratio(totals: list[Any]) -> float:
         return float(totals[0]) / float(totals[1]) if totals[1] else 0.0
 
-    return paired_bootstrap_corpus(stats(0), stats(1), ratio, resamples, seed, integer_stats=False)
+    return paired_randomization(
+        stats(0), stats(1), ratio, value_range=(0.0, 1.0), trials=trials, seed=seed, integer_stats=False
+    )
 
 
 def _corpus_test(
-    metric: str, task: str, pairs: list[tuple[dict, dict]], resamples: int, seed: int
+    metric: str, task: str, pairs: list[tuple[dict, dict]], trials: int, seed: int
 ) -> PairedResult:
     from core.mt import make_metric
 
@@ -182,8 +197,13 @@ def _corpus_test(
     cand = np.asarray(
         scorer._extract_corpus_statistics([c["output"] for _, c in pairs], refs), dtype=np.float64
     )
-    return paired_bootstrap_corpus(
-        base, cand, lambda stats: float(scorer._compute_score_from_stats(stats).score), resamples, seed
+    return paired_randomization(
+        base,
+        cand,
+        lambda stats: float(scorer._compute_score_from_stats(stats).score),
+        value_range=stored_range(metric),
+        trials=trials,
+        seed=seed,
     )
 
 
@@ -216,7 +236,7 @@ def compare(
     metric: str | None = None,
     max_drop: float = 0.0,
     alpha: float = 0.05,
-    resamples: int = DEFAULT_RESAMPLES,
+    trials: int = DEFAULT_TRIALS,
     seed: int = DEFAULT_SEED,
     strict: bool = False,
 ) -> GateReport:
@@ -243,10 +263,10 @@ def compare(
         pairs = _pairs(task, base, cand)
         changed = sum(b["output"] != c["output"] for b, c in pairs)
         if name in CORPUS_METRICS:
-            result = _corpus_test(name, task, pairs, resamples, seed)
+            result = _corpus_test(name, task, pairs, trials, seed)
         elif "/" in per_doc:
             numerator, _, denominator = per_doc.partition("/")
-            result = _ratio_test((numerator, denominator), task, pairs, resamples, seed)
+            result = _ratio_test((numerator, denominator), task, pairs, trials, seed)
         else:
             missing_scores = [
                 b["doc_id"] for b, c in pairs if per_doc not in b["scores"] or per_doc not in c["scores"]
@@ -255,25 +275,30 @@ def compare(
                 raise CannotCompare(
                     f"{task}: document {missing_scores[0]} has no per-document {per_doc} score"
                 )
-            result = paired_bootstrap_mean(
+            result = paired_permutation(
                 [b["scores"][per_doc] for b, _ in pairs],
                 [c["scores"][per_doc] for _, c in pairs],
-                resamples,
-                seed,
+                value_range=stored_range(name),
+                trials=trials,
+                seed=seed,
             )
         results.append((task, name, result, changed))
     adjusted = holm([r.p_value for _, _, r, _ in results])
-    verdicts = [
-        TaskVerdict(
-            task,
-            name,
-            r,
-            p,
-            failed=((r.delta if lower_is_better(name) else -r.delta) > max_drop and p < alpha),
-            changed_outputs=changed,
-            lower_is_better=lower_is_better(name),
+    verdicts = []
+    for (task, name, r, changed), p in zip(results, adjusted, strict=True):
+        word = WORDS[verdict(r, p, alpha, lower_is_better(name))]
+        drop = r.delta if lower_is_better(name) else -r.delta
+        verdicts.append(
+            TaskVerdict(
+                task,
+                name,
+                r,
+                p,
+                failed=word == "regression" and drop > max_drop,
+                changed_outputs=changed,
+                lower_is_better=lower_is_better(name),
+                verdict=word,
+            )
         )
-        for (task, name, r, changed), p in zip(results, adjusted, strict=True)
-    ]
     note = metric or "primary metric per task"
     return GateReport(baseline.label, candidate.label, note, max_drop, alpha, verdicts, strict)

@@ -3,9 +3,25 @@
 from dataclasses import asdict
 from typing import Any
 
+from core.scale import fmt, fmt_delta
+from core.stats import min_differing
 from harness.gate import GateReport, TaskVerdict
 
-HEADER = ("task", "metric", "baseline", "candidate", "delta", "95% CI", "p", "p (Holm)", "changed", "verdict")
+HEADER = (
+    "task",
+    "metric",
+    "baseline",
+    "candidate",
+    "delta",
+    "95% CI",
+    "p",
+    "p (Holm)",
+    "differing",
+    "changed",
+    "verdict",
+)
+FINE = ("ok", "improvement", "not enough evidence", "no significant change")
+"""Verdicts that do not fail the gate."""
 
 
 def _verdict(v: TaskVerdict, strict: bool) -> str:
@@ -13,7 +29,9 @@ def _verdict(v: TaskVerdict, strict: bool) -> str:
         return "REGRESSION"
     if strict and v.changed_outputs:
         return "CHANGED"
-    return "ok"
+    if v.verdict == "regression":  # significant, but within --max-drop
+        return "ok"
+    return v.verdict
 
 
 def _cells(v: TaskVerdict, strict: bool) -> list[str]:
@@ -21,12 +39,13 @@ def _cells(v: TaskVerdict, strict: bool) -> list[str]:
     return [
         v.task,
         v.metric,
-        f"{r.baseline:.4g}",
-        f"{r.candidate:.4g}",
-        f"{r.delta:+.4g}",
-        f"[{r.ci_low:+.4g}, {r.ci_high:+.4g}]",
+        fmt(v.metric, r.baseline),
+        fmt(v.metric, r.candidate),
+        fmt_delta(v.metric, r.delta),
+        f"[{fmt_delta(v.metric, r.ci_low)}, {fmt_delta(v.metric, r.ci_high)}]",
         f"{r.p_value:.4f}",
         f"{v.p_holm:.4f}",
+        f"{r.differing}/{r.n}",
         f"{v.changed_outputs}/{r.n}",
         _verdict(v, strict),
     ]
@@ -39,13 +58,18 @@ def summary(report: GateReport) -> str:
         return f"REGRESSION in {len(failed)} of {len(report.verdicts)} tasks: {', '.join(failed)}"
     if report.strict and changed:
         return f"CHANGED outputs in {len(changed)} of {len(report.verdicts)} tasks: {', '.join(changed)}"
-    return f"PASS: no significant drop larger than {report.max_drop:g} in {len(report.verdicts)} tasks"
+    thin = sum(v.verdict == "not enough evidence" for v in report.verdicts)
+    note = f" ({thin} with too few differing documents to tell)" if thin else ""
+    return f"PASS: no significant drop larger than {report.max_drop:g} in {len(report.verdicts)} tasks{note}"
 
 
 def rule(report: GateReport) -> str:
     return (
-        f"A task fails when candidate − baseline < −{report.max_drop:g} and the paired-bootstrap p-value, "
-        f"Holm-adjusted over {len(report.verdicts)} tasks, is below {report.alpha:g}"
+        f"A task fails when candidate − baseline < −{report.max_drop:g} (stored units) and the paired "
+        f"permutation p-value (exact sign-flip / McNemar for per-document scores, approximate "
+        f"randomization for corpus metrics), Holm-adjusted over {len(report.verdicts)} tasks, is below "
+        f"{report.alpha:g}; with fewer than {min_differing(report.alpha)} differing documents no outcome "
+        f"can reach {report.alpha:g}: not enough evidence, never a failure"
         + (
             f" (for a lower-is-better metric: candidate − baseline > {report.max_drop:g})"
             if any(v.lower_is_better for v in report.verdicts)
@@ -66,7 +90,7 @@ def to_markdown(report: GateReport) -> str:
     ]
     for v in report.verdicts:
         cells = _cells(v, report.strict)
-        cells[-1] = f"**{cells[-1]}**" if cells[-1] != "ok" else cells[-1]
+        cells[-1] = f"**{cells[-1]}**" if cells[-1] not in FINE else cells[-1]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", rule(report), ""]
     return "\n".join(lines)
@@ -88,6 +112,8 @@ def to_json(report: GateReport) -> dict[str, Any]:
                 **asdict(v.result),
                 "p_holm": v.p_holm,
                 "failed": v.failed,
+                "verdict": v.verdict,
+                "enough_evidence": v.result.enough_evidence(report.alpha),
                 "changed_outputs": v.changed_outputs,
                 "lower_is_better": v.lower_is_better,
             }
@@ -106,7 +132,7 @@ def print_text(report: GateReport) -> None:
         table.add_column(column, justify="left" if i < 2 else "right", no_wrap=i < 2)
     for v in report.verdicts:
         cells = _cells(v, report.strict)
-        style = "bold red" if cells[-1] != "ok" else None
+        style = "bold red" if cells[-1] not in FINE else None
         table.add_row(*cells, style=style)
     out = console()
     out.print(table)

@@ -215,3 +215,59 @@ def test_a_file_without_primary_metrics_cannot_be_compared_unless_one_is_named(t
     assert code == 2 and "primary metric" in report["cannot_compare"]
     code, _ = gate(old, old, "--metric", "acc")
     assert code == 0
+
+
+def _copa_like(n: int = 100) -> list[float]:
+    """A baseline right on 70 of `n` documents, in a fixed order."""
+    return _scores(0.7, n, seed=31)
+
+
+@pytest.mark.parametrize("draw", range(6))
+def test_three_of_100_worse_is_noise_whichever_three(tmp_path: Path, draw: int) -> None:
+    # The issue's case: the verdict must not depend on which 3 documents changed. Exact McNemar
+    # p for 3 discordant documents, all one way, is 0.25 (scipy.stats.binomtest(0, 3).pvalue).
+    from harness.gate import compare, side_from_rows
+
+    base = _copa_like()
+    right = [i for i, s in enumerate(base) if s == 1.0]
+    cand = list(base)
+    for i in np.random.default_rng(draw).choice(right, 3, replace=False):
+        cand[i] = 0.0
+    sides = []
+    for name, scores in (("a", base), ("b", cand)):
+        payload = json.loads(_write_run(tmp_path / f"{name}.json", name, {"kobest_copa": scores}).read_text())
+        sides.append(side_from_rows(name, payload["results"], payload["samples"]))
+    (v,) = compare(*sides).verdicts
+    assert v.result.p_value == pytest.approx(0.25) and v.result.differing == 3
+    assert v.verdict == "not enough evidence" and not v.failed
+    if draw == 0:  # and through the command line
+        code, report = gate(tmp_path / "a.json", tmp_path / "b.json")
+        assert code == 0 and report["tasks"][0]["verdict"] == "not enough evidence", report
+
+
+def test_twenty_of_100_worse_fails(tmp_path: Path) -> None:
+    base = _copa_like()
+    right = [i for i, s in enumerate(base) if s == 1.0]
+    cand = list(base)
+    for i in right[:20]:
+        cand[i] = 0.0
+    code, report = gate(
+        _write_run(tmp_path / "a.json", "a", {"kobest_copa": base}),
+        _write_run(tmp_path / "b.json", "b", {"kobest_copa": cand}),
+    )
+    assert code == 1, report
+    (task,) = report["tasks"]
+    # Exact McNemar: 2 * 0.5**20 (20 discordant documents, all one way).
+    assert task["p_value"] == pytest.approx(2 * 0.5**20) and task["verdict"] == "regression"
+
+
+def test_two_documents_never_fail_in_either_order(tmp_path: Path) -> None:
+    # Koehn's bootstrap gave p 0.25 for one order and 0.001 for the other.
+    for order, (base, cand) in enumerate((([0.0, 1.0], [0.0, 0.0]), ([1.0, 0.0], [0.0, 0.0]))):
+        code, report = gate(
+            _write_run(tmp_path / f"a{order}.json", "a", {"xnli_sw": base}),
+            _write_run(tmp_path / f"b{order}.json", "b", {"xnli_sw": cand}),
+        )
+        assert code == 0, report
+        assert report["tasks"][0]["p_value"] == 1.0 and report["tasks"][0]["verdict"] == "not enough evidence"
+        assert report["tasks"][0]["enough_evidence"] is False
