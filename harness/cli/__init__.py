@@ -1,0 +1,80 @@
+"""The `harness` command line, the top layer: one small module per command or command group
+(parse, call, print), registered here in one explicit list. Nothing below the CLI imports it."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from harness import __version__
+from harness.cli import (
+    adapt,
+    contamination,
+    data,
+    eval,
+    gate,
+    ingest,
+    lid,
+    report,
+    rescore,
+    results,
+    serve,
+    sweep,
+    tasks,
+    tokenizer,
+)
+
+app = typer.Typer(
+    help="Multilingual LLM evaluation harness: evaluate checkpoints, store every sample, compare.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "eval": eval.eval_command,
+    "rescore": rescore.rescore_command,
+    "results": results.results_command,
+    "gate": gate.gate_command,
+    "report": report.report_command,
+    "app": serve.app_command,
+    "adapt": adapt.adapt_command,
+    "tokenizer-report": tokenizer.tokenizer_report_command,
+    "contamination": contamination.contamination_command,
+    "sweep": sweep.sweep_command,
+}
+GROUPS: dict[str, tuple[str, dict[str, Callable[..., Any]]]] = {
+    "data": (
+        "Evaluation data: download official distributions.",
+        {"fetch": data.data_fetch, "list": data.data_list},
+    ),
+    "tasks": ("The task registry.", {"list": tasks.tasks_list, "show": tasks.tasks_show}),
+    "lid": ("Output language identification (off_target, source_copy).", {"build": lid.lid_build_command}),
+    "ingest": ("Import results produced by other tools.", {"lm-eval": ingest.ingest_lm_eval}),
+}
+
+for name, command in COMMANDS.items():
+    app.command(name)(command)
+for name, (help_text, commands) in GROUPS.items():
+    group = typer.Typer(help=help_text, no_args_is_help=True)
+    for sub, command in commands.items():
+        group.command(sub)(command)
+    app.add_typer(group, name=name)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"harness {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Multilingual LLM evaluation harness."""
+
+
+def main() -> None:
+    app()

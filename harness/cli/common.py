@@ -1,0 +1,64 @@
+"""What every command shares: the error exit, the engine's log level, and the options that several
+commands declare (declared once here, so that they read the same in every `--help`)."""
+
+import logging
+import os
+from typing import Annotated, NoReturn
+
+import typer
+
+from core.errors import HarnessError
+
+EXIT_BAD_INPUT = 2
+
+Db = Annotated[
+    str | None,
+    typer.Option(help="SQLAlchemy URL of the results database (default: HARNESS_DB, else local SQLite)."),
+]
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
+Verbose = Annotated[bool, typer.Option(help="Show the engine's log.")]
+Limit = Annotated[int | None, typer.Option(help="Score only the first N documents of each task.", min=1)]
+NumFewshot = Annotated[int | None, typer.Option(help="Few-shot examples (from the dev split).", min=0)]
+BatchSize = Annotated[int, typer.Option(help="Batch size.", min=1)]
+Dtype = Annotated[str, typer.Option(help="auto, float32, bfloat16 or float16.")]
+DataDir = Annotated[
+    str | None,
+    typer.Option(
+        help="Folder with the data sets (flores200/ ...); default HARNESS_DATA_DIR, then the cache."
+    ),
+]
+Split = Annotated[
+    str | None, typer.Option(help="Evaluation split where a family offers one (XNLI: validation|test).")
+]
+ChatTemplate = Annotated[
+    bool,
+    typer.Option(
+        "--apply-chat-template",
+        help="Render prompts through the model's chat template: a task's instruction (GAOKAO-Bench's "
+        "prefix prompt) as the system message, the question as the user turn, few-shot examples as "
+        "turns. Fails for a model without a chat template. Recorded in the run fingerprint.",
+    ),
+]
+
+
+def split_list(value: str | None) -> list[str] | None:
+    """A comma-separated option as a list without blanks; None when not given."""
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def fail(exc: HarnessError) -> NoReturn:
+    """Print the error (as text, never markup) and exit with the bad-input code."""
+    from harness.output import console
+
+    console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def quiet_engine_logs(verbose: bool) -> None:
+    level = logging.INFO if verbose else logging.ERROR
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    for name in ("lm_eval", "transformers", "datasets", "accelerate", "peft"):
+        logging.getLogger(name).setLevel(level)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

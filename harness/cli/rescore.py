@@ -1,0 +1,80 @@
+"""`harness rescore`: score a stored run's outputs with another metric."""
+
+from typing import Annotated
+
+import typer
+
+from core.errors import HarnessError
+from harness.cli.common import Db, Verbose, fail, quiet_engine_logs
+
+
+def rescore_command(
+    run: Annotated[
+        str,
+        typer.Argument(help="Run id or its unique prefix, or MODEL / MODEL@STEP: its newest complete run."),
+    ],
+    metric: Annotated[
+        str,
+        typer.Option(help="Metric from the stored outputs: comet, or lid (off_target, source_copy)."),
+    ],
+    comet_model: Annotated[
+        str | None,
+        typer.Option(
+            help="COMET model: a local <model>/checkpoints/model.ckpt, its <model> folder, or a hub name "
+            "(Unbabel/wmt22-comet-da, needs network)."
+        ),
+    ] = None,
+    tasks: Annotated[
+        str | None, typer.Option(help="Comma-separated MT tasks of the run (default: all of them).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="COMET batch size (comet-score's default).", min=1)] = 16,
+    lid_model: Annotated[
+        str | None,
+        typer.Option(help="With --metric lid: fastText model.bin (default: the `harness lid build` model)."),
+    ] = None,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="FLORES-200 data for runs stored without their sources (default: the data the run read)."
+        ),
+    ] = None,
+    db: Db = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Score a stored run's MT outputs with another metric (COMET), without loading the evaluated
+    model or generating again: one metric row per task and a score per sample, replaced on rerun."""
+    from harness.output import console, results_table, to_json
+    from harness.rescore import rescore
+
+    quiet_engine_logs(verbose)
+    err = console(stderr=True)
+
+    def on_task(name: str, index: int, total: int, documents: int) -> None:
+        err.print(f"[bold]\\[{index + 1}/{total}][/] {name}: {metric} of {documents} stored outputs")
+
+    try:
+        result = rescore(
+            run,
+            metric,
+            comet_model,
+            tasks=[t.strip() for t in tasks.split(",") if t.strip()] if tasks else None,
+            batch_size=batch_size,
+            db_url=db,
+            data_dir=data_dir,
+            on_task=on_task,
+            lid_model=lid_model,
+        )
+    except HarnessError as exc:
+        fail(exc)
+        return
+    for task, count in result.recovered_sources.items():
+        err.print(f"{task}: {count} source sentence(s) recovered from the data (doc_hash checked)")
+    if json_output:
+        typer.echo(to_json(result.to_json()))
+    else:
+        table, footnotes = results_table(result.results, title=f"rescore · run {result.run_id}")
+        out = console()
+        out.print(table)
+        for line in footnotes:
+            out.print(line, soft_wrap=True)

@@ -1,0 +1,83 @@
+"""`harness results`: list stored results as a table, CSV or JSON."""
+
+from dataclasses import asdict
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from core.errors import HarnessError
+from harness.cli.common import Db, fail
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def results_command(
+    model: Annotated[str | None, typer.Option(help="Only this model name.")] = None,
+    task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
+    run: Annotated[str | None, typer.Option(help="Only this run id.")] = None,
+    all_runs: Annotated[bool, typer.Option("--all", help="Include running and failed runs.")] = False,
+    primary: Annotated[
+        bool, typer.Option("--primary", help="Only each task's primary metric (as its family declares it).")
+    ] = False,
+    output_format: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    samples: Annotated[
+        bool,
+        typer.Option(
+            "--samples", help="With --format json: add every per-document record (for harness gate)."
+        ),
+    ] = False,
+    db: Db = None,
+) -> None:
+    """List stored results. `contamination` says whether the checkpoint was trained on text holding
+    evaluation documents (as `harness adapt` recorded in its manifest; docs/contamination.md)."""
+    from db.contamination import flag_rows
+    from db.queries import list_results, list_samples
+    from db.session import make_engine
+    from harness.output import console, rows_table, to_csv, to_json
+
+    engine = make_engine(db)
+    rows = list_results(engine, model=model, task=task, run_id=run, include_incomplete=all_runs)
+    if primary:
+        rows = [r for r in rows if r.metric == r.primary_metric]
+    flagged = flag_rows(engine, rows)
+    columns = [
+        "run_id",
+        "model",
+        "step",
+        "task",
+        "family",
+        "language",
+        "metric",
+        "primary_metric",
+        "value",
+        "stderr",
+        "n",
+        "status",
+        "finished_at",
+        "signature",
+        "note",
+    ]
+    if samples and output_format is not Format.json:
+        fail(HarnessError("--samples needs --format json"))
+    if output_format is Format.json:
+        payload: dict[str, list[dict]] = {"results": flagged}
+        if samples:
+            runs = sorted({r.run_id for r in rows})
+            payload["samples"] = [asdict(s) for run_id in runs for s in list_samples(engine, run_id, task)]
+        typer.echo(to_json(payload))
+    elif output_format is Format.csv:
+        typer.echo(to_csv(flagged, columns), nl=False)
+    else:
+        console().print(
+            rows_table(
+                flagged,
+                ["run_id", "model", "step", "task", "language", "metric", "value", "stderr", "n", "status"]
+                + (["contamination"] if any(r["contaminated"] is not None for r in flagged) else []),
+                "results (* primary metric)",
+            )
+        )
