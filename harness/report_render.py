@@ -1,132 +1,232 @@
 """The report as Markdown (charts as sibling .svg files, since GitHub strips `data:` images) or as
-one HTML file (charts inline, CSS inline, no script and no external resource: it works offline)."""
+one HTML file (charts inline, CSS inline, no script and no external resource: it works offline).
 
-from collections.abc import Callable
+Every number is on its metric's display scale (`core.scale`), every missing value is one dash, and
+every stored string passes `harness.report.public` (no local path); the comparison's words follow
+the gate's verdict: a direction is "significant" only where the Holm-adjusted test supports it.
+"""
+
+from collections.abc import Callable, Iterable
 from html import escape
 from itertools import groupby
-from typing import Any
 
+from core.scale import BLANK, FRACTIONS, fmt, fmt_delta, fmt_shown, scale_of, text
 from harness import __version__
-from harness.gate_report import HEADER, _cells, rule, summary
-from harness.report import Bar, Report
+from harness.gate import GateReport, TaskVerdict
+from harness.report import (
+    DIRECTIONAL_N,
+    MIN_INTERVAL_N,
+    Bar,
+    Report,
+    flatten,
+    interval,
+    notes,
+    public,
+    run_facts,
+)
 from harness.report_svg import language_chart
 
-Z95 = 1.959963984540054
-Z95_NOTE = "95% interval: value ± 1.96 × the stored bootstrap standard error, cut at 0 below"
+DAGGER = "†"
+Z95_NOTE = (
+    "95% interval: value ± 1.96 × the stored bootstrap standard error, clipped to the metric's range; "
+    f"{BLANK} where it would mislead (fewer than {MIN_INTERVAL_N} documents, or a zero standard error "
+    f"from fewer than {DIRECTIONAL_N}); {DAGGER}: from fewer than {DIRECTIONAL_N} documents, directional only"
+)
+SCALE_NOTE = (
+    "Accuracies and rates are shown ×100 (0-100), as on the leaderboard; chrF++ and BLEU as sacrebleu "
+    "gives them."
+)
 
 
-def fmt(value: float | None) -> str:
-    """A score as the report prints it (the HTML also carries the exact value in `data-value`)."""
-    if value is None:
-        return "—"
-    if abs(value) >= 100:
-        return f"{value:.1f}"
-    return f"{value:.2f}" if abs(value) >= 1 else f"{value:.4f}"
+def banner(report: Report) -> str | None:
+    """The warning at the top when any reported task has fewer than `DIRECTIONAL_N` documents."""
+    small = report.small_tasks
+    if not small:
+        return None
+    sizes = report.sizes
+    smallest = min(sizes[t] for t in small)
+    limit = report.run.fingerprint.get("limit")
+    cause = f"; the run used --limit {limit}" if limit is not None else ""
+    return (
+        f"Directional only: {len(small)} of {len(sizes)} tasks have fewer than {DIRECTIONAL_N} documents "
+        f"(smallest n = {smallest}{cause}). Scores, intervals, ranks and differences from so few documents "
+        "are indications, not results to quote; evaluate the full test sets before publishing them."
+    )
 
 
-def _ci(value: float | None, stderr: float | None) -> str:
-    """value ± 1.96 se; scores are never negative, so a non-negative score's interval stops at 0."""
-    if value is None or stderr is None:
-        return "—"
-    low, high = value - Z95 * stderr, value + Z95 * stderr
-    return f"[{fmt(max(low, 0.0) if value >= 0 else low)}, {fmt(high)}]"
-
-
-def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
-    if isinstance(value, dict):
-        return [pair for key, item in value.items() for pair in flatten(item, f"{prefix}{key}.")]
-    return [(prefix.rstrip("."), str(value))]
-
-
-def _notes(report: Report) -> list[str]:
-    """Protocols and notes, numbered in order of first use."""
-    notes: list[str] = []
-    for r in report.results:
-        for text in (r.protocol, r.note):
-            if text and text not in notes:
-                notes.append(text)
-    return notes
+def _ci(metric: str, ci: tuple[float, float] | None, n: int) -> str:
+    if ci is None:
+        return BLANK
+    mark = DAGGER if n < DIRECTIONAL_N else ""
+    return f"[{fmt_shown(metric, ci[0])}, {fmt_shown(metric, ci[1])}]{mark}"
 
 
 def _task_rows(report: Report) -> list[list[str]]:
-    notes = _notes(report)
+    numbered = notes(report)
     rows = []
     for r in report.results:
-        refs = ",".join(str(notes.index(t) + 1) for t in (r.protocol, r.note) if t)
+        refs = ",".join(str(numbered.index(public(t)) + 1) for t in (r.protocol, r.note) if t)
         metric = f"{r.metric}*" if r.metric == r.primary_metric else r.metric
-        rows.append([r.task, r.language or "—", metric, fmt(r.value), _ci(r.value, r.stderr), str(r.n), refs])
+        ci = _ci(r.metric, interval(r.metric, r.value, r.stderr, r.n), r.n)
+        rows.append([r.task, text(r.language), metric, fmt(r.metric, r.value), ci, str(r.n), refs])
     return rows
 
 
 TASK_HEADER = ["task", "language", "metric", "value", "95% CI", "n", "notes"]
 
 
-def _run_facts(report: Report) -> list[tuple[str, str]]:
-    run = report.run
-    facts = [
-        ("model", run.model),
-        ("checkpoint", run.checkpoint),
-        ("kind", run.kind),
-        ("step", "—" if run.step is None else str(run.step)),
-        ("tokens seen", "—" if run.tokens_seen is None else f"{run.tokens_seen:,}"),
-        ("parent", run.parent or "—"),
-        ("run", run.run_id),
-        ("status", run.status),
-        ("started", str(run.started_at)),
-        ("finished", str(run.finished_at or "—")),
-    ]
-    if report.contamination is not None:
-        facts.append(
-            (
-                "contamination",
-                ("⚠ " if report.contamination.contaminated else "") + report.contamination.describe(),
-            )
-        )
-    return facts
+def rank_text(report: Report) -> str:
+    """`2 of 5`, `2-3 of 5` (a shared or uncertain rank), or a dash: a rank among fewer than two
+    ranked models says nothing."""
+    row = report.row
+    if row is None or row.rank is None or row.group_size < 2:
+        return BLANK
+    worst = getattr(row, "rank_worst", None)
+    best = str(row.rank) if worst in (None, row.rank) else f"{row.rank}–{worst}"
+    return f"{best} of {row.group_size}"
 
 
 def _board_rows(report: Report) -> tuple[list[str], list[str]]:
-    """The leaderboard header and this model's row (the average and each family, ± half-width)."""
+    """The leaderboard header and this model's row (the average and each family, with its interval,
+    under the same rule as the results: none from fewer than `MIN_INTERVAL_N` documents)."""
     board, row = report.board, report.row
     header = ["rank", "coverage", "average", *(f"{c.name} ({c.unit})" for c in board.columns)]
     if row is None:
         return header, []
+    sizes = report.sizes
 
-    def shown(value: float | None, interval: tuple[float, float] | None) -> str:
+    def cell(value: float | None, ci: tuple[float, float] | None, tasks: Iterable[str], ranged: bool) -> str:
         if value is None:
-            return "—"
-        return f"{value:.2f}" + (f" ± {(interval[1] - interval[0]) / 2:.2f}" if interval else "")
+            return BLANK
+        n = min((sizes[t] for t in tasks if t in sizes), default=0)
+        if ci is None or n < MIN_INTERVAL_N or (ci[0] == ci[1] and n < DIRECTIONAL_N):
+            return f"{value:.1f}"
+        low, high = (max(ci[0], 0.0), min(ci[1], 100.0)) if ranged else ci
+        return f"{value:.1f} [{low:.1f}, {high:.1f}]" + (DAGGER if n < DIRECTIONAL_N else "")
 
     cells = [
-        "—" if row.rank is None else str(row.rank),
+        rank_text(report),
         f"{row.group} ({row.group_size} model{'s' if row.group_size != 1 else ''})",
-        shown(row.average, row.average_ci),
+        cell(row.average, row.average_ci, row.tasks, True),
     ]
     for column in board.columns:
-        cell = row.cells.get(column.name)
-        cells.append(shown(cell.value, cell.ci) if cell else "missing")
-    return header, cells
+        c = row.cells.get(column.name)
+        cells.append(cell(c.value, c.ci, column.tasks, column.averaged) if c else BLANK)
+    return header, [public(c) for c in cells]
 
 
 def _board_note(report: Report) -> str:
     models = len(report.board.rows)
-    text = (
+    note = (
         f"Leaderboard on this report's {len(report.tasks)} task(s), {models} model(s) with any of them: "
-        "each family's primary metric on a 0-100 scale (accuracies and rates x100), the average over "
-        "families with its 95% interval, ranked among models with the same coverage."
+        "each family's primary metric on a 0-100 scale (accuracies and rates ×100), the average over "
+        "families with its 95% interval, ranked among the models with all of these tasks (a rank r–s "
+        "is a range: the models whose intervals overlap this one's could be above or below it)."
     )
-    if report.row is not None and not report.standing:
-        runs = ", ".join(r[:8] for r in report.row.runs)
-        text += (
+    row = report.row
+    if row is not None and (row.rank is None or row.group_size < 2):
+        note += (
+            " Not ranked: fewer than two models have results on all of these tasks, so there is "
+            "nothing to rank against."
+        )
+    if row is not None and not report.standing:
+        runs = ", ".join(r[:8] for r in row.runs)
+        note += (
             f" The leaderboard stands for {report.run.model} by its newest results per task (runs {runs}),"
             f" not only this run."
         )
-    return text
+    return public(note)
+
+
+COMPARE_HEADER = [
+    "task",
+    "metric",
+    "baseline",
+    "this run",
+    "change",
+    "95% CI",
+    "differing",
+    "p (Holm)",
+    "verdict",
+]
+
+
+def verdict_text(v: TaskVerdict, alpha: float) -> str:
+    """The verdict in words the test supports: significant only below `alpha` after Holm."""
+    word = getattr(v, "verdict", None) or ("regression" if v.failed else "no significant change")
+    r = v.result
+    differing = getattr(r, "differing", v.changed_outputs)
+    if word == "not enough evidence" and differing == 0:
+        return "not enough evidence (no document differs)"
+    if word == "not enough evidence":
+        floor = getattr(r, "min_p", 1.0)
+        return (
+            f"not enough evidence ({differing} of {r.n} documents differ; smallest possible p = {floor:.2g})"
+        )
+    if word in ("regression", "improvement"):
+        return f"significant {word} (p Holm = {v.p_holm:.2g} < {alpha:g})"
+    return f"no significant change (p Holm = {v.p_holm:.2g})"
+
+
+def _compare_rows(gate: GateReport) -> list[list[str]]:
+    rows = []
+    for v in gate.verdicts:
+        r, m = v.result, v.metric
+        s = scale_of(m)
+        low, high = r.ci_low * s.factor, r.ci_high * s.factor
+        if s.low is not None and s.high is not None:  # a change lives in [-range, +range]
+            span = s.high - s.low
+            low, high = max(low, -span), min(high, span)
+        ci = f"[{low:+.{s.digits}f}, {high:+.{s.digits}f}]" + (DAGGER if r.n < DIRECTIONAL_N else "")
+        if r.n < MIN_INTERVAL_N or (low == high and r.n < DIRECTIONAL_N):
+            ci = BLANK
+        rows.append(
+            [
+                v.task,
+                m,
+                fmt(m, r.baseline),
+                fmt(m, r.candidate),
+                fmt_delta(m, r.delta),
+                ci,
+                f"{getattr(r, 'differing', v.changed_outputs)}/{r.n}",
+                f"{v.p_holm:.3g}",
+                verdict_text(v, gate.alpha),
+            ]
+        )
+    return rows
+
+
+def compare_summary(gate: GateReport) -> str:
+    """One line: which tasks got which verdict (never a direction the test does not support)."""
+    by_word: dict[str, list[str]] = {}
+    for v in gate.verdicts:
+        word = getattr(v, "verdict", None) or ("regression" if v.failed else "no significant change")
+        by_word.setdefault(word, []).append(v.task)
+    total = len(gate.verdicts)
+    parts = []
+    for word in ("regression", "improvement"):
+        if word in by_word:
+            tasks = by_word[word]
+            parts.append(f"significant {word} in {len(tasks)} of {total} task(s) ({', '.join(tasks)})")
+    for word in ("no significant change", "not enough evidence"):
+        if word in by_word:
+            parts.append(f"{word} in {len(by_word[word])} of {total}")
+    return public(f"Against {gate.baseline}: " + "; ".join(parts) + ".")
+
+
+def compare_rule(gate: GateReport) -> str:
+    return (
+        "Paired on the documents both runs scored; p-values Holm-adjusted over "
+        f"{len(gate.verdicts)} task(s). A change is called significant only when its adjusted p-value is "
+        f"below {gate.alpha:g}; with too few differing documents no outcome could reach that, and the "
+        "task says not enough evidence. "
+        "The report exits 0 whatever it finds: `harness gate` gates."
+    )
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+    def cell(value: str) -> str:
+        return value.replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
@@ -140,19 +240,26 @@ def _charts(bars: list[Bar]) -> list[tuple[str, list[Bar]]]:
     return [(metric, [b for b in bars if b.metric == metric]) for metric, _ in by_metric]
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text).strip("-") or "metric"
+def _slug(value: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in value).strip("-") or "metric"
+
+
+def _unit(metric: str) -> str:
+    return f"{metric} ×100" if metric in FRACTIONS else metric
 
 
 def to_markdown(report: Report, stem: str) -> tuple[str, dict[str, str]]:
     """The Markdown text and the charts it links to: file name -> SVG (written beside it)."""
-    lines = [f"# Evaluation report: {report.title}", ""]
+    lines = [f"# Evaluation report: {public(report.title)}", ""]
+    warning = banner(report)
+    if warning:
+        lines += [f"> ⚠ **{warning}**", ""]
     if report.contamination is not None and report.contamination.contaminated:
         lines += [f"> ⚠ **Contaminated checkpoint**: {report.contamination.describe()}", ""]
-    lines += ["## Run", "", *_md_table(["field", "value"], [list(f) for f in _run_facts(report)]), ""]
+    lines += ["## Run", "", *_md_table(["field", "value"], [list(f) for f in run_facts(report)]), ""]
     lines += ["## Results", "", *_md_table(TASK_HEADER, _task_rows(report)), ""]
-    lines.append(f"\\* primary metric of the task, as its family declares it. {Z95_NOTE}.")
-    lines += ["", *[f"{i}. {text}" for i, text in enumerate(_notes(report), 1)], ""]
+    lines.append(f"\\* primary metric of the task, as its family declares it. {SCALE_NOTE} {Z95_NOTE}.")
+    lines += ["", *[f"{i}. {note}" for i, note in enumerate(notes(report), 1)], ""]
     lines += ["## Leaderboard row", "", _board_note(report), ""]
     header, cells = _board_rows(report)
     lines += [*_md_table(header, [cells]), ""] if cells else ["(no leaderboard row)", ""]
@@ -163,12 +270,18 @@ def to_markdown(report: Report, stem: str) -> tuple[str, dict[str, str]]:
             name = f"{stem}-{_slug(metric)}.svg"
             charts[name] = language_chart(bars, metric, standalone=True)
             lines += [f"![{metric} by language]({name})", ""]
-            rows = [[b.language, b.task, fmt(b.value), _ci_bar(b), str(b.n), fmt(b.baseline)] for b in bars]
-            lines += [*_md_table(["language", "task", metric, "95% CI", "n", "baseline"], rows), ""]
+            rows = [
+                [b.language, b.task, fmt_shown(metric, b.value), _ci(metric, b.ci, b.n), str(b.n)]
+                + [fmt_shown(metric, b.baseline)]
+                for b in bars
+            ]
+            lines += [*_md_table(["language", "task", _unit(metric), "95% CI", "n", "baseline"], rows), ""]
     if report.gate is not None:
-        from harness.gate_report import to_markdown as gate_markdown
-
-        lines += [f"## Against the baseline `{report.baseline_ref}`", "", gate_markdown(report.gate)]
+        gate = report.gate
+        lines += [f"## Against the baseline `{public(report.baseline_ref or gate.baseline)}`", ""]
+        lines += [f"**{compare_summary(gate)}**", ""]
+        lines += [f"Baseline {public(gate.baseline)}, this run {public(gate.candidate)}.", ""]
+        lines += [*_md_table(COMPARE_HEADER, _compare_rows(gate)), "", compare_rule(gate), ""]
     lines += [
         "## Fingerprint",
         "",
@@ -176,10 +289,6 @@ def to_markdown(report: Report, stem: str) -> tuple[str, dict[str, str]]:
     ]
     lines += ["", f"Written by `harness report` (harness {__version__})."]
     return "\n".join(lines) + "\n", charts
-
-
-def _ci_bar(bar: Bar) -> str:
-    return "—" if bar.ci is None else f"[{fmt(bar.ci[0])}, {fmt(bar.ci[1])}]"
 
 
 CSS = """
@@ -213,9 +322,10 @@ def _html_table(
 
 def _html_results(report: Report) -> str:
     rows = []
-    for r, shown in zip(report.results, _task_rows(report), strict=True):
-        cells = [escape(c) for c in shown]
-        value = "" if r.value is None else f' data-value="{r.value!r}"'
+    for r, cells_shown in zip(report.results, _task_rows(report), strict=True):
+        cells = [escape(c) for c in cells_shown]
+        exact = scale_of(r.metric).factor * r.value if r.value is not None else None
+        value = "" if exact is None else f' data-value="{exact!r}"'
         cells[3] = (
             f'<span data-task="{escape(r.task)}" data-metric="{escape(r.metric)}"{value}>{cells[3]}</span>'
         )
@@ -223,41 +333,46 @@ def _html_results(report: Report) -> str:
     return _html_table(TASK_HEADER, rows, numeric={3, 4, 5}, raw=True)
 
 
-def _html_gate(report: Report) -> str:
-    gate = report.gate
-    assert gate is not None
+def _html_gate(gate: GateReport) -> str:
     rows = []
-    for v in gate.verdicts:
-        cells = [escape(c) for c in _cells(v, gate.strict)]
-        if cells[-1] != "ok":
+    for v, shown_cells in zip(gate.verdicts, _compare_rows(gate), strict=True):
+        cells = [escape(c) for c in shown_cells]
+        if getattr(v, "verdict", None) == "regression" or v.failed:
             cells[-1] = f'<span class="fail">{cells[-1]}</span>'
         rows.append(cells)
-    css = "fail" if gate.regressed else ""
+    css = (
+        "fail" if any(getattr(v, "verdict", None) == "regression" or v.failed for v in gate.verdicts) else ""
+    )
     return "\n".join(
         [
-            f'<p class="{css}"><strong>{escape(summary(gate))}</strong></p>',
-            f"<p>Baseline <strong>{escape(gate.baseline)}</strong>, candidate <strong>"
-            f"{escape(gate.candidate)}</strong>, metric: {escape(gate.metric_note)}.</p>",
-            _html_table(list(HEADER), rows, numeric=set(range(2, len(HEADER))), raw=True),
-            f'<p class="note">{escape(rule(gate))}</p>',
+            f'<p class="{css}"><strong>{escape(compare_summary(gate))}</strong></p>',
+            f"<p>Baseline <strong>{escape(public(gate.baseline))}</strong>, this run <strong>"
+            f"{escape(public(gate.candidate))}</strong>.</p>",
+            _html_table(COMPARE_HEADER, rows, numeric=set(range(2, len(COMPARE_HEADER) - 1)), raw=True),
+            f'<p class="note">{escape(compare_rule(gate))}</p>',
         ]
     )
 
 
 def to_html(report: Report) -> str:
     section: Callable[[str], str] = lambda title: f"<h2>{escape(title)}</h2>"  # noqa: E731
-    body = [f"<h1>Evaluation report: {escape(report.title)}</h1>"]
+    title = public(report.title)
+    body = [f"<h1>Evaluation report: {escape(title)}</h1>"]
+    warning = banner(report)
+    if warning:
+        body.append(f'<p class="warn">⚠ <strong>{escape(warning)}</strong></p>')
     if report.contamination is not None and report.contamination.contaminated:
         body.append(
             '<p class="warn">⚠ <strong>Contaminated checkpoint</strong>: '
             f"{escape(report.contamination.describe())}</p>"
         )
-    body += [section("Run"), _html_table(["field", "value"], [list(f) for f in _run_facts(report)])]
+    body += [section("Run"), _html_table(["field", "value"], [list(f) for f in run_facts(report)])]
     body += [section("Results"), _html_results(report)]
     body.append(
-        f'<p class="note">* primary metric of the task, as its family declares it. {escape(Z95_NOTE)}.</p>'
+        f'<p class="note">* primary metric of the task, as its family declares it. {escape(SCALE_NOTE)} '
+        f"{escape(Z95_NOTE)}.</p>"
     )
-    body.append("<ol>" + "".join(f"<li>{escape(t)}</li>" for t in _notes(report)) + "</ol>")
+    body.append("<ol>" + "".join(f"<li>{escape(t)}</li>" for t in notes(report)) + "</ol>")
     body += [section("Leaderboard row"), f'<p class="note">{escape(_board_note(report))}</p>']
     header, cells = _board_rows(report)
     body.append(
@@ -269,7 +384,8 @@ def to_html(report: Report) -> str:
         body.append(section("By language"))
         body += [language_chart(bars, metric) for metric, bars in _charts(report.bars)]
     if report.gate is not None:
-        body += [section(f"Against the baseline {report.baseline_ref}"), _html_gate(report)]
+        ref = public(report.baseline_ref or report.gate.baseline)
+        body += [section(f"Against the baseline {ref}"), _html_gate(report.gate)]
     body += [
         section("Fingerprint"),
         _html_table(["field", "value"], [list(f) for f in flatten(report.run.fingerprint)]),
@@ -279,7 +395,7 @@ def to_html(report: Report) -> str:
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(report.title)}</title><style>{CSS}</style></head>\n<body>\n"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head>\n<body>\n"
         + "\n".join(body)
         + "\n</body></html>\n"
     )

@@ -1,13 +1,15 @@
 """The report's per-language chart as plain SVG, written here so the report needs no chart library,
 no script and no network: one horizontal bar per task (its primary score), grouped under its
 language (ordered by resource level), the 95% interval as a whisker, the baseline as a tick, and
-every number in a hover title."""
+every number in a hover title. Values are on the metric's shown scale (`core.scale`), so the axis
+of an accuracy runs 0-100."""
 
 import math
 from collections.abc import Callable, Sequence
 from html import escape
 from itertools import groupby
 
+from core.scale import FRACTIONS, fmt_shown, scale_of
 from harness.report import Bar
 
 WIDTH, LABEL, VALUE = 760, 270, 70
@@ -15,14 +17,18 @@ ROW, HEAD, TOP, AXIS = 20, 22, 46, 30
 BAR, WHISKER, BASE = "#2171b5", "#08306b", "#d94801"
 
 
-def _axis_max(bars: Sequence[Bar]) -> float:
-    """A round upper end: covers every value, interval and baseline (at most 1 for rates in [0, 1])."""
+def _axis_max(bars: Sequence[Bar], metric: str) -> float:
+    """The axis's upper end: the metric's top (100 for accuracies, rates and sacrebleu's scores on
+    their shown 0-100 scale), else a round number that covers every value, interval and baseline."""
+    high = scale_of(metric).high
+    if high is not None:
+        return high
     top = max(
         [b.value for b in bars]
         + [b.ci[1] for b in bars if b.ci]
         + [b.baseline for b in bars if b.baseline is not None]
     )
-    if top <= 1.0:
+    if top <= 0:
         return 1.0
     magnitude = 10 ** math.floor(math.log10(top))
     for step in (1, 2, 2.5, 5, 10):
@@ -36,7 +42,7 @@ def language_chart(bars: Sequence[Bar], metric: str, standalone: bool = False) -
     needs (inline in HTML it is not needed)."""
     if not bars:
         raise ValueError("no bars to draw")
-    top = _axis_max(bars)
+    top = _axis_max(bars, metric)
     span = WIDTH - LABEL - VALUE
     groups = [(key, list(rows)) for key, rows in groupby(bars, key=lambda b: b.language)]
     height = TOP + sum(HEAD + ROW * len(rows) for _, rows in groups) + AXIS
@@ -51,7 +57,9 @@ def language_chart(bars: Sequence[Bar], metric: str, standalone: bool = False) -
         f'role="img" aria-label="{escape(metric)} by language" '
         'font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">',
         f"<title>{escape(metric)} by language</title>",
-        f'<text x="0" y="16" font-size="14" font-weight="600">{escape(metric)} by language</text>',
+        f'<text x="0" y="16" font-size="14" font-weight="600">{escape(metric)}'
+        + (" ×100" if metric in FRACTIONS else "")
+        + " by language</text>",
         '<text x="0" y="34" fill="#555">bar: this run; whisker: 95% interval'
         + (f'; <tspan fill="{BASE}">tick: baseline</tspan>' if has_baseline else "")
         + "</text>",
@@ -75,12 +83,13 @@ def language_chart(bars: Sequence[Bar], metric: str, standalone: bool = False) -
 
 def _bar(bar: Bar, y: int, x: Callable[[float], float]) -> list[str]:
     label = bar.task if len(bar.task) <= 40 else bar.task[:39] + "…"
-    hover = f"{bar.task}: {bar.metric} {bar.value:.4g}"
+    m = bar.metric
+    hover = f"{bar.task}: {bar.metric} {fmt_shown(m, bar.value)}"
     if bar.ci:
-        hover += f", 95% interval [{bar.ci[0]:.4g}, {bar.ci[1]:.4g}]"
+        hover += f", 95% interval [{fmt_shown(m, bar.ci[0])}, {fmt_shown(m, bar.ci[1])}]"
     hover += f", n={bar.n}"
     if bar.baseline is not None:
-        hover += f", baseline {bar.baseline:.4g}"
+        hover += f", baseline {fmt_shown(m, bar.baseline)}"
     mid = y + ROW / 2
     parts = [
         f'<g data-task="{escape(bar.task)}" data-value="{bar.value!r}"><title>{escape(hover)}</title>',
@@ -100,7 +109,7 @@ def _bar(bar: Bar, y: int, x: Callable[[float], float]) -> list[str]:
         parts.append(
             f'<path d="M{base:.1f} {y + 1}V{y + ROW - 1}" stroke="{BASE}" stroke-width="3" fill="none"/>'
         )
-    parts.append(f'<text x="{WIDTH - VALUE + 8}" y="{mid + 4}">{bar.value:.4g}</text></g>')
+    parts.append(f'<text x="{WIDTH - VALUE + 8}" y="{mid + 4}">{fmt_shown(m, bar.value)}</text></g>')
     return parts
 
 
@@ -110,6 +119,6 @@ def _axis(y: int, top: float, x: Callable[[float], float]) -> list[str]:
         value = top * i / 5
         parts.append(
             f'<path d="M{x(value):.1f} {y + 2}V{y + 6}" stroke="#999" fill="none"/>'
-            f'<text x="{x(value):.1f}" y="{y + 18}" text-anchor="middle" fill="#555">{value:.3g}</text>'
+            f'<text x="{x(value):.1f}" y="{y + 18}" text-anchor="middle" fill="#555">{value:g}</text>'
         )
     return parts
