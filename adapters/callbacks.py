@@ -29,7 +29,7 @@ class CheckpointContext:
 
 class CheckpointCallback(TrainerCallback):
     """On each save (main process only): write the manifest, register the checkpoint, log one
-    line, and evaluate it through `harness.run.evaluate` when its step is a multiple of eval_every."""
+    line, and evaluate it through `harness.engine.run.evaluate` when its step is a multiple of eval_every."""
 
     def __init__(self, context: CheckpointContext) -> None:
         self.context = context
@@ -58,8 +58,8 @@ class CheckpointCallback(TrainerCallback):
             self._evaluate(folder)
 
     def _evaluate(self, folder: Path) -> None:
-        from harness.run import evaluate
-        from harness.specs import EvalConfig
+        from harness.engine.run import evaluate
+        from harness.engine.specs import EvalConfig
 
         ctx = self.context
         config = EvalConfig(

@@ -49,7 +49,7 @@ def check_recipe(
     """The recipe's training files against `tasks` (default: its eval_tasks), with the evaluation data
     from `data_dir` (default: its eval_data_dir, then HARNESS_DATA_DIR, then the cache)."""
     from harness.contamination import DEFAULT_NGRAM
-    from harness.data import resolve
+    from harness.engine.data import resolve
 
     files = training_files(recipe, recipe_file)
     if not files:

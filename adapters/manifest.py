@@ -1,4 +1,4 @@
-"""Every saved checkpoint gets `harness_manifest.json` (the format `harness.lineage` reads) and a
+"""Every saved checkpoint gets `harness_manifest.json` (the format `harness.engine.lineage` reads) and a
 row in the database, registered exactly as `harness eval --model FOLDER` would register it."""
 
 import json
@@ -63,8 +63,8 @@ def register(folder: Path, db_url: str | None) -> Lineage:
     """Register the checkpoint in `folder` (its manifest written) under its model, with its parent."""
     from db import store
     from db.session import make_engine, make_session_factory
-    from harness.lineage import lineage_for
-    from harness.models import resolve_model
+    from harness.engine.lineage import lineage_for
+    from harness.engine.models import resolve_model
 
     spec = resolve_model(str(folder))
     lineage = lineage_for(spec)

@@ -8,7 +8,7 @@ from adapters.callbacks import CheckpointCallback, CheckpointContext
 from adapters.manifest import recipe_record
 from adapters.recipes import RecipeBase, TrainedRecipe, Training, file_sha256, recipe_path
 from core.errors import HarnessError
-from harness.models import ModelSpec
+from harness.engine.models import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class RunSetup:
 
 def resolve_base(value: str, recipe_file: Path) -> ModelSpec:
     """A model named in a recipe: a folder relative to the recipe file, else what `--model` takes."""
-    from harness.models import resolve_model
+    from harness.engine.models import resolve_model
 
     candidate = recipe_path(value, recipe_file)
     return resolve_model(str(candidate) if candidate.exists() else value)

@@ -60,7 +60,7 @@ class Family:
     num_fewshot: int = 0
     metrics: tuple[str, ...] = ("acc",)
     groups: tuple[str, ...] = ()
-    """Groups also asked for, so that `harness eval` reports their scores (see `harness.groups`)."""
+    """Groups also asked for, so that `harness eval` reports their scores (see `harness.engine.groups`)."""
     lm_eval_group: str = ""
     """lm-eval's group YAML whose `aggregate_metric_list` makes lm-eval's group row."""
     group_metrics: tuple[tuple[str, str], ...] = ()
@@ -246,7 +246,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
 
-    from harness.models import resolve_model
+    from harness.engine.models import resolve_model
 
     pretrained = resolve_model(args.model).pretrained
     chosen = [f for f in families(args.data_dir) if not args.only or f.name in args.only.split(",")]

@@ -52,7 +52,7 @@ def main() -> int:
     os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
     import torch
 
-    from harness.models import resolve_model
+    from harness.engine.models import resolve_model
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     pretrained = resolve_model(args.model).pretrained  # converts an alias's checkpoint on first use

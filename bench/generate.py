@@ -27,7 +27,7 @@ TASK = "flores_eng_Latn-lin_Latn"
 def worker(args: argparse.Namespace) -> None:
     from lm_eval.models.huggingface import HFLM
 
-    from harness.backends.scorer import SharedContextLM
+    from harness.engine.backends.scorer import SharedContextLM
     from tasks.base import TaskOptions
     from tasks.flores.task import Flores
 
@@ -65,7 +65,7 @@ def main() -> int:
         worker(args)
         return 0
 
-    from harness.models import resolve_model
+    from harness.engine.models import resolve_model
 
     pretrained = resolve_model(args.model).pretrained
     with tempfile.TemporaryDirectory(prefix="generate_bench_") as tmp:

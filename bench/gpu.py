@@ -111,7 +111,7 @@ def mcq_mode(args: argparse.Namespace) -> int:
     from lm_eval.models.huggingface import HFLM
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from harness.backends.scorer import SharedContextLM
+    from harness.engine.backends.scorer import SharedContextLM
     from tests.tiny_model import build_tiny_model
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():

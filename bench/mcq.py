@@ -35,7 +35,7 @@ def worker(args: argparse.Namespace) -> None:
     """One scorer in this process: write each document's loglikelihoods, the accuracy and peak RSS."""
     from lm_eval.models.huggingface import HFLM
 
-    from harness.backends.scorer import SharedContextLM
+    from harness.engine.backends.scorer import SharedContextLM
 
     task_list = _tasks(args)
     cls = HFLM if args.worker == "lm-eval-hf" else SharedContextLM
@@ -118,7 +118,7 @@ def main() -> int:
         worker(args)
         return 0
 
-    from harness.models import resolve_model
+    from harness.engine.models import resolve_model
 
     pretrained = resolve_model(args.model).pretrained
     with tempfile.TemporaryDirectory(prefix="mcq_bench_") as tmp:

@@ -52,8 +52,8 @@ def lm_eval_worker(args: argparse.Namespace) -> None:
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
-    from harness.run import prepare_tasks
-    from harness.specs import EvalConfig
+    from harness.engine.run import prepare_tasks
+    from harness.engine.specs import EvalConfig
 
     config = EvalConfig(
         model=args.model, tasks=args.tasks.split(","), limit=args.limit, data_dir=args.data_dir
@@ -128,7 +128,7 @@ def lm_eval_run(
 
 def agreement(lm_eval_out: Path, cache: Path) -> dict[str, Any]:
     """lm-eval's logged requests against the answers `harness eval` stored in its response cache."""
-    from harness.response_cache import request_hash
+    from harness.engine.response_cache import request_hash
 
     logged = json.loads(lm_eval_out.read_text(encoding="utf-8"))["requests"]
     answers = {

@@ -53,8 +53,8 @@ def _count_engine_work(lm: Any) -> dict[str, int]:
 
 def worker(args: argparse.Namespace) -> None:
 
-    from harness.backends.vllm_lm import load_vllm, shutdown_vllm
-    from harness.models import resolve_model
+    from harness.engine.backends.vllm_lm import load_vllm, shutdown_vllm
+    from harness.engine.models import resolve_model
     from tasks.base import TaskOptions
     from tasks.registry import expand
 

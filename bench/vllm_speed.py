@@ -5,7 +5,7 @@
 The same `flores_eng_Latn-lin_Latn` task config (devtest, greedy, stop at newline, at most 256 new
 tokens) runs through lm-eval's evaluator three times, each in its own process, one after the
 other, float32, no response cache: lm-eval's `hf` model and ours (`harness-hf`) from `.venv`, and
-lm-eval's `vllm` model (through `harness.backends.vllm_lm`) from `.venv-vllm`. Timing starts after
+lm-eval's `vllm` model (through `harness.engine.backends.vllm_lm`) from `.venv-vllm`. Timing starts after
 the model is loaded. Generated tokens are counted with the model's tokenizer over the hypotheses.
 Prints tokens/s per engine, vLLM's ratio to each, and how many hypotheses equal transformers'.
 """
@@ -30,20 +30,20 @@ VLLM_PYTHON = PROJECT_ROOT / ".venv-vllm" / "bin" / "python"
 def worker(args: argparse.Namespace) -> None:
     from transformers import AutoTokenizer
 
-    from harness.models import resolve_model
+    from harness.engine.models import resolve_model
     from tasks.base import TaskOptions
     from tasks.flores.task import Flores
 
     spec = resolve_model(args.model)
     config = Flores().lm_eval_config(TASK, args.data_dir / "flores200", TaskOptions())
     if args.worker == "vllm":
-        from harness.backends.vllm_lm import load_vllm, shutdown_vllm
+        from harness.engine.backends.vllm_lm import load_vllm, shutdown_vllm
 
         lm = load_vllm(spec, "cpu", "float32", args.batch_size, 1)
     else:
         from lm_eval.models.huggingface import HFLM
 
-        from harness.backends.scorer import SharedContextLM
+        from harness.engine.backends.scorer import SharedContextLM
 
         cls = HFLM if args.worker == "lm-eval-hf" else SharedContextLM
         lm = cls(pretrained=spec.pretrained, device="cpu", dtype="float32", batch_size=args.batch_size)

@@ -1,4 +1,4 @@
-"""A checkpoint's place in training, as stored with it (`harness.lineage` reads it from folders and
+"""A checkpoint's place in training, as stored with it (`harness.engine.lineage` reads it from folders and
 manifests)."""
 
 import re

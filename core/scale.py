@@ -20,11 +20,8 @@ FRACTIONS = frozenset(
         "exact_match",
         "points_rate",
         "term_usage",
-        "rule_adherence",
         "off_target",
         "source_copy",
-        "judge_cut_off",
-        "judge_unparseable",
     }
 )
 """Stored on 0-1, shown times 100."""
@@ -33,7 +30,7 @@ PERCENTAGES = frozenset({"chrf++", "chrf", "bleu", "spbleu"})
 """Stored and shown on 0-100 (sacrebleu)."""
 
 LOWER_IS_BETTER = frozenset({"off_target", "source_copy", "judge_cut_off", "judge_unparseable"})
-"""Metrics for which a rise is a regression."""
+"""Metrics for which a rise is a regression (the judge's two are counts of documents)."""
 
 
 @dataclass(frozen=True)

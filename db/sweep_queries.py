@@ -27,7 +27,7 @@ SCORE_SETTINGS = (
     "judge",
     "chat_template.sha256",
 )
-"""Run fingerprint keys whose values change a task's scores (`harness.run.fingerprint`); a dotted
+"""Run fingerprint keys whose values change a task's scores (`harness.engine.run.fingerprint`); a dotted
 key is a path into a nested value (`chat_template.sha256`: absent when no chat template was applied)."""
 
 

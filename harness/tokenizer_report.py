@@ -29,7 +29,7 @@ from core.errors import HarnessError
 from core.hashing import sha256_file
 from core.languages import FLORES_LANGUAGES
 from core.paths import cache_dir
-from harness.models import ALIASES, ModelSpec, resolve_model
+from harness.engine.models import ALIASES, ModelSpec, resolve_model
 
 REFERENCE = "eng_Latn"
 VERSION = "tokenizer-report-v1"
@@ -158,7 +158,7 @@ def tokenizer_folder(arg: str) -> tuple[ModelSpec, str]:
 def _alias_tokenizer(alias: str) -> Path:
     from transformers import AutoTokenizer
 
-    from harness.models import _portable_tokenizer_config, alias_gguf
+    from harness.engine.models import _portable_tokenizer_config, alias_gguf
 
     target = cache_dir() / "tokenizers" / alias
     if not (target / "tokenizer.json").is_file():
@@ -319,7 +319,7 @@ def read_sentences(
     data_dir: str | None, split: str, languages: Sequence[str]
 ) -> dict[str, tuple[list[str], str]]:
     """Each language's sentences of `split` and its file's SHA-256."""
-    from harness.data import resolve
+    from harness.engine.data import resolve
     from tasks.flores.task import read_lines, split_path
 
     if split not in SPLITS:
@@ -458,7 +458,7 @@ def run_report(
 
     from db import store
     from db.session import make_engine, make_session_factory
-    from harness.lineage import lineage_for
+    from harness.engine.lineage import lineage_for
 
     names = list(dict.fromkeys(m.strip() for m in models if m.strip()))
     if not names:

@@ -59,7 +59,7 @@ def main() -> int:
     parser.add_argument("--max-mib", type=float, default=8.0)
     args = parser.parse_args()
 
-    from harness.models import resolve_model
+    from harness.engine.models import resolve_model
 
     model_dir = Path(resolve_model(args.model).pretrained)  # the alias converts its GGUF once, if needed
     shutil.rmtree(args.out, ignore_errors=True)

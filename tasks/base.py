@@ -23,7 +23,7 @@ class TaskInfo:
 
 
 GroupRule = Literal["macro", "size_weighted", "macro_and_size_weighted", "points_sum"]
-"""How a group's score comes from its member tasks' scores (`harness.groups`):
+"""How a group's score comes from its member tasks' scores (`harness.engine.groups`):
 `macro`: the unweighted mean over tasks (C-Eval's average over subjects, FLORES's over directions);
 `size_weighted`: the mean weighted by each task's number of documents, as lm-eval's groups with
 `weight_by_size` (the unweighted mean is reported beside it as `<metric>_unweighted`);

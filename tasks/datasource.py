@@ -1,5 +1,5 @@
 """What a family declares about each data set it reads: official source, pinned version, checksums,
-licence and layout. The engine (`harness/data.py`) only resolves, fetches, verifies and lists them.
+licence and layout. The engine (`harness/engine/data.py`) only resolves, fetches, verifies and lists them.
 
 A declaration is plain data (frozen dataclasses, no I/O at import): each family keeps its own in
 `tasks/<family>/source.py` and exposes it as the family's `sources` attribute.

@@ -28,7 +28,7 @@ def contamination_command(
     from pathlib import Path
 
     from harness import contamination as hc
-    from harness.data import resolve
+    from harness.engine.data import resolve
 
     quiet_engine_logs(False)
     names = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None

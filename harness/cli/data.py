@@ -28,7 +28,7 @@ def data_fetch(
     """Download a data set from its official source, verify its SHA-256 pins and unpack it."""
     from pathlib import Path
 
-    from harness.data import fetch
+    from harness.engine.data import fetch
 
     try:
         target = fetch(name, url=url or None, sha256=sha256, dest_root=Path(dest) if dest else None)
@@ -47,7 +47,7 @@ def data_list(
     """List every data set: present or missing, path, pinned version, licence, size, tasks."""
     from rich.table import Table
 
-    from harness.data import listing
+    from harness.engine.data import listing
     from harness.output import console, to_json
 
     rows = listing(data_dir)

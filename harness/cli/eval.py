@@ -121,8 +121,8 @@ def eval_command(
     verbose: Verbose = False,
 ) -> None:
     """Evaluate a model on tasks and store every score and sample in the database."""
+    from harness.engine.specs import EvalConfig
     from harness.output import console, results_table, to_json
-    from harness.specs import EvalConfig
 
     if device not in (None, "cpu", "cuda") and not str(device).startswith("cuda:"):
         fail(HarnessError(f"--device: {device!r} is not cpu or cuda"))
@@ -167,7 +167,7 @@ def eval_command(
 
         err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
 
-    from harness.run import evaluate
+    from harness.engine.run import evaluate
 
     try:
         result = evaluate(config, on_task=on_task, on_warning=on_warning)

@@ -22,9 +22,9 @@ def lid_build_command(
     per-language F1, macro-F1, worst languages and confusion clusters on devtest."""
     from pathlib import Path
 
-    from harness import data
-    from harness.lid_build import build, print_report
+    from harness.engine import data
     from harness.output import to_json
+    from harness.scorers.lid_build import build, print_report
 
     try:
         root = data.resolve("flores200", data_dir)

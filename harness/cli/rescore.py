@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from core.errors import HarnessError
-from harness.cli.common import Db, Verbose, fail, quiet_engine_logs
+from harness.cli.common import Db, Verbose, fail, quiet_engine_logs, split_list
 
 
 def rescore_command(
@@ -15,7 +15,10 @@ def rescore_command(
     ],
     metric: Annotated[
         str,
-        typer.Option(help="Metric from the stored outputs: comet, or lid (off_target, source_copy)."),
+        typer.Option(
+            help="Scorer to run on the stored outputs: comet, lid (off_target, source_copy) or judge "
+            "(rule adherence)."
+        ),
     ],
     comet_model: Annotated[
         str | None,
@@ -25,12 +28,20 @@ def rescore_command(
         ),
     ] = None,
     tasks: Annotated[
-        str | None, typer.Option(help="Comma-separated MT tasks of the run (default: all of them).")
+        str | None,
+        typer.Option(help="Comma-separated tasks of the run (default: all those the scorer applies to)."),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="COMET batch size (comet-score's default).", min=1)] = 16,
     lid_model: Annotated[
         str | None,
         typer.Option(help="With --metric lid: fastText model.bin (default: the `harness lid build` model)."),
+    ] = None,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(help="With --metric judge: the judge, a checkpoint folder, alias or hub id."),
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(help="cpu or cuda for the judge (default: cuda when available).")
     ] = None,
     data_dir: Annotated[
         str | None,
@@ -42,10 +53,12 @@ def rescore_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     verbose: Verbose = False,
 ) -> None:
-    """Score a stored run's MT outputs with another metric (COMET), without loading the evaluated
-    model or generating again: one metric row per task and a score per sample, replaced on rerun."""
+    """Score a stored run's outputs with a post-generation scorer (COMET, language ID, the judge),
+    without loading the evaluated model or generating again: its metric rows per task and its
+    scores per sample, replaced on rerun."""
+    from harness.engine.rescore import rescore
     from harness.output import console, results_table, to_json
-    from harness.rescore import rescore
+    from harness.scorers.base import ScorerOptions
 
     quiet_engine_logs(verbose)
     err = console(stderr=True)
@@ -54,16 +67,15 @@ def rescore_command(
         err.print(f"[bold]\\[{index + 1}/{total}][/] {name}: {metric} of {documents} stored outputs")
 
     try:
-        result = rescore(
-            run,
-            metric,
-            comet_model,
-            tasks=[t.strip() for t in tasks.split(",") if t.strip()] if tasks else None,
-            batch_size=batch_size,
-            db_url=db,
-            data_dir=data_dir,
-            on_task=on_task,
+        options = ScorerOptions(
+            comet_model=comet_model,
             lid_model=lid_model,
+            judge_model=judge_model,
+            device=device,
+            comet_batch_size=batch_size,
+        )
+        result = rescore(
+            run, metric, options, tasks=split_list(tasks), db_url=db, data_dir=data_dir, on_task=on_task
         )
     except HarnessError as exc:
         fail(exc)

@@ -67,8 +67,8 @@ def sweep_command(
     """Evaluate every model on every task, one run per (checkpoint, task) unit in one database, here
     or spread over a Ray cluster; units the database already holds with the same settings are
     skipped. Exits 1 when a unit failed."""
+    from harness.engine.sweep import SweepConfig, Unit, counts, run_sweep
     from harness.output import console, to_json
-    from harness.sweep import SweepConfig, Unit, counts, run_sweep
 
     quiet_engine_logs(verbose)
     config = SweepConfig(

@@ -18,7 +18,7 @@ def tasks_list(
     ] = None,
 ) -> None:
     """List task families, their groups and task counts (or one group's tasks)."""
-    from harness import data
+    from harness.engine import data
     from tasks.registry import FAMILIES
     from tasks.registry import family as get_family
 
@@ -56,9 +56,9 @@ def tasks_show(
 ) -> None:
     """Show a task: version, content hash, data files with checksums, metrics, and its prompt
     rendered on the first scored document."""
-    from harness.data import resolve
+    from harness.engine.data import resolve
+    from harness.engine.task_show import describe
     from harness.output import console, to_json
-    from harness.task_show import describe
     from tasks.base import TaskOptions
 
     quiet_engine_logs(verbose=False)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import HarnessError
-from harness.specs import EvalConfig
+from harness.engine.specs import EvalConfig
 from tasks.base import TaskFamily, TaskOptions
 
 CHUNK_DOCUMENTS = 10_000

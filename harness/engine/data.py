@@ -27,7 +27,7 @@ from core.paths import cache_dir
 from tasks.datasource import DataSource, Download
 from tasks.registry import data_sources
 
-BUNDLED_SAMPLE = Path(__file__).parent / "bundled" / "flores200-sample.tar.gz"
+BUNDLED_SAMPLE = Path(__file__).parents[1] / "bundled" / "flores200-sample.tar.gz"
 HF_ENDPOINT = "https://huggingface.co"
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from core.errors import HarnessError
 from core.lineage import MANIFEST, Lineage, step_from_folder
-from harness.models import ModelSpec
+from harness.engine.models import ModelSpec
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:

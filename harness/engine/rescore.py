@@ -1,17 +1,14 @@
-"""`harness rescore RUN --metric comet --comet-model PATH`: score the outputs a run already stored
-with a metric that needs another environment (COMET: `.venv-comet`), without loading the evaluated
-model or generating anything again.
+"""`harness rescore RUN --metric NAME`: run any post-generation scorer of
+`harness.scorers.registry` (comet, lid, judge) over the outputs a run already stored, without
+loading the evaluated model or generating anything again: the same `Scorer.score` that
+`harness eval` calls, on each task the scorer applies to, rebuilt from its stored samples.
 
-For each MT task of the run (FLORES `flores_*`, IF-MT `ifmt_*`) the stored samples give the
-hypothesis (`output`), the reference (`target`) and the source (the `source` field of the sample's
-scores). Runs stored before FLORES samples carried their source get it back from the task's data:
-the FLORES-200 devtest line at the document's id, accepted only when the document rebuilt from the
-data hashes to the stored `doc_hash` (lm-eval's hash of the document), else an error naming the task
-and the document. The task gets one `comet` metric row and every sample a `comet` score (and its
-recovered `source`); a second rescore replaces them, so rows never repeat.
-
-`harness rescore RUN --metric lid [--lid-model model.bin]` does the same for output language
-identification (`harness.lid`): `off_target` and `source_copy` rows and each sample's label fields.
+A scorer that reads the source (COMET, language ID) finds it in the `source` field of each
+sample's scores. Runs stored before FLORES samples carried their source get it back from the
+task's data: the FLORES-200 devtest line at the document's id, accepted only when the document
+rebuilt from the data hashes to the stored `doc_hash` (lm-eval's hash of the document), else an
+error naming the task and the document. The scorer's metric rows replace rows of the same name and
+its per-sample fields are merged into each sample, so a second rescore replaces, never repeats.
 """
 
 import hashlib
@@ -23,10 +20,8 @@ from typing import Any
 
 from core.errors import HarnessError
 from core.records import MetricResult
-from harness.metrics import comet
-
-METRICS = ("comet", "lid")
-"""`lid` adds `off_target` and `source_copy` (harness.lid) with `--lid-model` or the built model."""
+from harness.scorers.base import ScorerContext, ScorerOptions, added, outcome_of_samples
+from harness.scorers.registry import scorer_class
 
 
 @dataclass
@@ -53,17 +48,9 @@ def lm_eval_doc_hash(doc: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(doc, indent=2, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def mt_family(task: str) -> str | None:
-    """The registry family of an MT task name, None for any other task."""
-    from tasks.registry import family_of_name
-
-    fam = family_of_name(task)
-    return fam.name if fam is not None and comet.is_mt_family(fam.name) else None
-
-
 def flores_root(fingerprint: dict[str, Any], data_dir: str | None) -> Path:
     """The FLORES-200 folder a run read: --data-dir when given, else what its fingerprint records."""
-    from harness import data
+    from harness.engine import data
 
     if data_dir is not None:
         return data.resolve("flores200", data_dir)
@@ -103,29 +90,24 @@ def recover_flores_sources(task: str, samples: Sequence[Any], root: Path) -> dic
 def rescore(
     run_ref: str,
     metric: str,
-    comet_model: str | None,
+    options: ScorerOptions,
     tasks: Sequence[str] | None = None,
-    batch_size: int = comet.BATCH_SIZE,
     db_url: str | None = None,
     data_dir: str | None = None,
     on_task: Callable[[str, int, int, int], None] | None = None,
-    lid_model: str | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> RescoreResult:
-    """Score the stored outputs of run `run_ref` (id or unique prefix) with `metric` and store it."""
+    """Score the stored outputs of run `run_ref` (id or unique prefix) with scorer `metric` and store it."""
     from sqlalchemy import select
 
     from db import store
     from db.models import Run, TaskResult
     from db.queries import find_run, list_samples
     from db.session import make_engine, make_session_factory
+    from harness.engine.models import resolve_model
+    from tasks.registry import family_of_name
 
-    if metric not in METRICS:
-        raise HarnessError(f"--metric {metric}: unknown; rescore computes {', '.join(METRICS)}")
-    if metric == "comet" and not comet_model:
-        raise HarnessError(
-            "--metric comet needs --comet-model: a local <model>/checkpoints/model.ckpt, its <model> "
-            f"folder, or a hub name such as {comet.HUB_DEFAULT}"
-        )
+    cls = scorer_class(metric)
     engine = make_engine(db_url)
     run_id = find_run(engine, run_ref)
     if run_id is None:
@@ -137,115 +119,73 @@ def rescore(
         run = session.get(Run, run_id)
         assert run is not None
         fingerprint = dict(run.fingerprint)
-        stored = list(
-            session.scalars(
-                select(TaskResult.task)
+        stored = {
+            task: (version, task_hash)
+            for task, version, task_hash in session.execute(
+                select(TaskResult.task, TaskResult.task_version, TaskResult.task_hash)
                 .where(TaskResult.run_id == run_id)
                 .distinct()
                 .order_by(TaskResult.task)
             )
-        )
-    mt_tasks = [t for t in stored if mt_family(t)]
-    if not mt_tasks:
+        }
+    families = {t: family_of_name(t) for t in stored}
+    chosen = [t for t in stored if families[t] is not None and cls.applies(families[t], t)]
+    if not chosen:
         raise HarnessError(
-            f"run {run_id} has no MT task (FLORES flores_*, IF-MT ifmt_*) to score with {metric}; "
+            f"run {run_id} has no {cls.scores_what} to score with {metric}; "
             f"it holds {', '.join(stored) or 'no task'}"
         )
     if tasks:
-        unknown = [t for t in tasks if t not in mt_tasks]
+        unknown = [t for t in tasks if t not in chosen]
         if unknown:
             raise HarnessError(
-                f"--tasks: {', '.join(unknown)} not among the MT tasks of run {run_id} "
-                f"({', '.join(mt_tasks)})"
+                f"--tasks: {', '.join(unknown)} not among the tasks of run {run_id} that {metric} scores "
+                f"({', '.join(chosen)})"
             )
-        mt_tasks = [t for t in mt_tasks if t in tasks]
-    scorer = (
-        comet.CometScorer(comet_model, batch_size=batch_size) if comet_model and metric == "comet" else None
+        chosen = [t for t in chosen if t in tasks]
+
+    def load(spec: Any) -> Any:
+        from harness.engine.backends.hf import load_hf, pick_device, pick_dtype
+
+        device = pick_device(options.device)
+        return load_hf(spec, device, pick_dtype(options.dtype, device), options.batch_size)
+
+    context = ScorerContext(
+        options,
+        [families[t] for t in chosen],
+        warn or (lambda message: None),
+        resolve_model,
+        load,
+        {t: families[t] for t in chosen},
     )
-    identifier = _identifier(lid_model) if metric == "lid" else None
+    scorer = cls.for_rescore(context)
     result = RescoreResult(run_id, metric, [])
-    for index, task in enumerate(mt_tasks):
+    for index, task in enumerate(chosen):
         samples = list_samples(engine, run_id, task)
         if not samples:
             raise HarnessError(f"{task}: run {run_id} stored no samples for it, so there is nothing to score")
         if on_task:
-            on_task(task, index, len(mt_tasks), len(samples))
-        missing = [s for s in samples if not isinstance(s.scores.get("source"), str)]
+            on_task(task, index, len(chosen), len(samples))
         recovered: dict[int, str] = {}
-        if missing:
-            if mt_family(task) != "flores":
-                raise HarnessError(f"{task} doc {missing[0].doc_id}: the stored sample carries no source")
-            recovered = recover_flores_sources(task, missing, flores_root(fingerprint, data_dir))
-        sources = [recovered[s.doc_id] if s.doc_id in recovered else str(s.scores["source"]) for s in samples]
-        if identifier is not None:
-            rows = _rescore_lid(factory, run_id, task, samples, sources, recovered, identifier)
-            result.results.extend(rows)
-            if recovered:
-                result.recovered_sources[task] = len(recovered)
-            continue
-        assert scorer is not None
-        row, segments = comet.score_task(
-            task,
-            [s.doc_id for s in samples],
-            sources,
-            [s.output for s in samples],
-            [s.target for s in samples],
-            scorer,
-        )
-        per_doc: dict[int, dict[str, Any]] = {
-            s.doc_id: {comet.METRIC: score} for s, score in zip(samples, segments, strict=True)
-        }
+        if "source" in cls.reads:
+            missing = [s for s in samples if not isinstance(s.scores.get("source"), str)]
+            if missing:
+                fam = families[task]
+                if fam is None or fam.name != "flores":
+                    raise HarnessError(f"{task} doc {missing[0].doc_id}: the stored sample carries no source")
+                recovered = recover_flores_sources(task, missing, flores_root(fingerprint, data_dir))
+        version, task_hash = stored[task]
+        before = outcome_of_samples(task, version, task_hash, samples)
+        for record in before.samples:
+            if record.doc_id in recovered:
+                record.scores["source"] = recovered[record.doc_id]
+        after = scorer.score(families[task], task, before)
+        rows, per_doc = added(before, after, cls)
         for doc_id, source in recovered.items():
-            per_doc[doc_id]["source"] = source
-        store.replace_task_metric(factory, run_id, task, row, per_doc)
-        result.results.append(row)
+            per_doc.setdefault(doc_id, {})["source"] = source
+        for row in rows:
+            store.replace_task_metric(factory, run_id, task, row, per_doc)
+        result.results.extend(rows)
         if recovered:
             result.recovered_sources[task] = len(recovered)
     return result
-
-
-def _identifier(lid_model: str | None) -> Any:
-    """`--lid-model`, else the built identifier; an error when there is neither."""
-    from harness import lid, lid_build
-
-    if lid_model:
-        return lid.LidModel(Path(lid_model).expanduser())
-    built = lid_build.default_model()
-    if built is None:
-        raise HarnessError(
-            "--metric lid needs --lid-model model.bin (GlotLID, OpenLID), or a model made once by "
-            "`harness lid build --data-dir DIR`"
-        )
-    return lid.LidModel(built, name=f"flores200-dev-lid:{built.parent.name}")
-
-
-def _rescore_lid(
-    factory: Any,
-    run_id: str,
-    task: str,
-    samples: Sequence[Any],
-    sources: Sequence[str],
-    recovered: dict[int, str],
-    identifier: Any,
-) -> list[MetricResult]:
-    """`off_target` and `source_copy` of one stored task, put in place of earlier ones."""
-    from db import store
-    from harness import lid
-    from tasks.registry import family_of_name
-
-    fam = family_of_name(task)
-    if not isinstance(fam, lid.TranslationFamily):
-        raise HarnessError(f"{task}: its family names no source and target language for --metric lid")
-    rows, per_doc = lid.score_samples(
-        task,
-        [s.doc_id for s in samples],
-        [s.output for s in samples],
-        sources,
-        fam.translation_languages(task),
-        identifier,
-    )
-    for doc_id, source in recovered.items():
-        per_doc[doc_id]["source"] = source
-    for row in rows:
-        store.replace_task_metric(factory, run_id, task, row, per_doc)
-    return rows

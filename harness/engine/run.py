@@ -12,14 +12,13 @@ from core import spm
 from core.errors import HarnessError
 from core.records import MetricResult, TaskOutcome
 from harness import __version__
-from harness.groups import group_results
-from harness.judge import Judge, judge_outcome
-from harness.lid import lid_outcome, model_for_run
-from harness.metrics.comet import comet_outcome, scorer_for_run
-from harness.models import ModelSpec
-from harness.specs import EvalConfig, RunResult
+from harness.engine.groups import group_results
+from harness.engine.models import ModelSpec
+from harness.engine.specs import EvalConfig, RunResult
+from harness.scorers.base import EvaluatedModel, ScorerContext, ScorerOptions
+from harness.scorers.registry import scorers_for_run
 from tasks import registry
-from tasks.base import GroupSpec, JudgedFamily, TaskFamily, TaskOptions
+from tasks.base import GroupSpec, TaskFamily, TaskOptions
 
 BACKENDS = {
     "hf": "harness-hf",
@@ -32,7 +31,7 @@ BACKENDS = {
 
 def root_resolver(config: EvalConfig) -> Callable[[str], Path]:
     """Data set name -> folder, from --bundled-sample, --data-dir/HARNESS_DATA_DIR or the cache."""
-    from harness import data
+    from harness.engine import data
 
     def resolve(name: str) -> Path:
         if config.bundled_sample:
@@ -56,12 +55,11 @@ def fingerprint(
     device: str,
     dtype: str,
     spm_status: spm.SpmStatus,
-    judge: dict[str, Any] | None = None,
     engine: dict[str, Any] | None = None,
     chat_template_sha256: str | None = None,
 ) -> dict[str, Any]:
     """What identifies how the run's numbers were produced (weights are identified by the checkpoint);
-    with `judge` (the judge model and prompt versions) when a task was judged, `engine` (the
+    with `engine` (the
     vLLM version and parallelism, or the served endpoint) for the vllm and api backends (and its
     `data_parallel_size` with `--data-parallel` above 1, on any backend), and `chat_template`
     (applied, and the SHA-256 of the template's text) with `--apply-chat-template`
@@ -84,7 +82,7 @@ def fingerprint(
     }
     if config.apply_chat_template:
         out["chat_template"] = {"applied": True, "sha256": chat_template_sha256}
-    return out | ({"judge": judge} if judge else {}) | ({"engine": engine} if engine else {})
+    return out | ({"engine": engine} if engine else {})
 
 
 def chat_template_sha256(spec: ModelSpec) -> str:
@@ -132,9 +130,9 @@ def run_tasks(
     lm: Any, prepared: "PreparedTasks", tasks: list[tuple[str, TaskFamily]], config: EvalConfig
 ) -> Iterator[tuple[str, TaskFamily, TaskOutcome]]:
     """Evaluate `tasks` through lm-eval's evaluator, a chunk of tasks per call
-    (`harness.batching`), and yield each task scored by its family's rules as soon as its chunk
+    (`harness.engine.batching`), and yield each task scored by its family's rules as soon as its chunk
     is answered."""
-    from harness.batching import chunks, evaluate_chunk
+    from harness.engine.batching import chunks, evaluate_chunk
 
     _collect_env_info_once()
     for chunk in chunks(tasks, prepared.roots, config, prepared.options):
@@ -158,7 +156,7 @@ class PreparedTasks(NamedTuple):
     infos: dict[str, Any]
     """Task name -> its family's task info (version, content hash, ...)."""
     groups: dict[str, GroupSpec]
-    """The groups among the names asked for -> their members and rule (scored by `harness.groups`)."""
+    """The groups among the names asked for -> their members and rule (scored by `harness.engine.groups`)."""
 
 
 def prepare_tasks(config: EvalConfig) -> PreparedTasks:
@@ -177,16 +175,31 @@ def prepare_tasks(config: EvalConfig) -> PreparedTasks:
     return PreparedTasks(tasks, roots, options, spm_status, infos, groups)
 
 
-def judge_fingerprint(
-    config: EvalConfig, spec: ModelSpec | None, judged: dict[str, str]
-) -> dict[str, Any] | None:
-    """The judge model as given and as resolved, and each judged task's judge prompt version."""
-    if not judged:
-        return None
-    resolved = None
-    if spec is not None:
-        resolved = {"name": spec.name, "kind": spec.kind, "pretrained": spec.pretrained, "peft": spec.peft}
-    return {"model": config.judge_model, "resolved": resolved, "prompt_versions": judged}
+def scorer_context(
+    config: EvalConfig, tasks: list[tuple[str, TaskFamily]], warn: Callable[[str], None]
+) -> ScorerContext:
+    """What the scorers of `harness eval` get: its options and tasks, and how to load a model (the
+    judge: on transformers, on this run's device, also for a served model)."""
+    from harness.engine.models import resolve_model
+
+    def load(spec: ModelSpec) -> Any:
+        from harness.engine.backends.hf import load_hf, pick_device, pick_dtype
+        from harness.engine.backends.load import engine_device
+
+        device = engine_device(config)
+        device = pick_device(None) if device == "remote" else device
+        return load_hf(spec, device, pick_dtype(config.dtype, device), config.batch_size)
+
+    options = ScorerOptions(
+        comet_model=config.comet_model,
+        lid_model=config.lid_model,
+        judge_model=config.judge_model,
+        device=config.device,
+        dtype=config.dtype,
+        batch_size=config.batch_size,
+    )
+    families = [fam for _, fam in tasks]
+    return ScorerContext(options, families, warn, resolve_model, load, dict(tasks))
 
 
 def evaluate(
@@ -198,22 +211,15 @@ def evaluate(
     total)` is called then); the run is complete only at the end."""
     from db import store
     from db.session import make_engine, make_session_factory
-    from harness.backends.hf import load_hf, pick_device, pick_dtype
-    from harness.backends.load import check_backend, close_lm, engine_device, engine_info, load_lm
-    from harness.lineage import lineage_for
-    from harness.models import resolve_model
+    from harness.engine.backends.hf import pick_dtype
+    from harness.engine.backends.load import check_backend, close_lm, engine_device, engine_info, load_lm
+    from harness.engine.lineage import lineage_for
+    from harness.engine.models import resolve_model
 
     prepared = prepare_tasks(config)
     tasks, spm_status, groups = prepared.tasks, prepared.spm_status, prepared.groups
     warn = on_warning or (lambda message: print(f"warning: {message}", file=sys.stderr))
-    comet = scorer_for_run(config.comet_model, config.device, [fam.name for _, fam in tasks], warn)
-    lid = model_for_run(config.lid_model, [fam for _, fam in tasks], warn)
-    judged = {name: fam.judge_prompt_version for name, fam in tasks if isinstance(fam, JudgedFamily)}
-    judge_spec = resolve_model(config.judge_model) if config.judge_model and judged else None
-    if judged and not config.judge_model:
-        warn(f"no --judge-model: {', '.join(judged)} will report rule adherence as not computed")
-    if config.judge_model and not judged:
-        warn(f"--judge-model {config.judge_model}: none of the tasks uses a judge; it is not loaded")
+    scorers = scorers_for_run(scorer_context(config, tasks, warn))
     if config.backend not in BACKENDS:
         raise HarnessError(f"--backend {config.backend}: choose one of {', '.join(BACKENDS)}")
     check_backend(config)
@@ -225,33 +231,14 @@ def evaluate(
     factory = make_session_factory(engine)
     engine_details = engine_info(config, spec)
     template_sha256 = chat_template_sha256(spec) if config.apply_chat_template else None
-    run_fingerprint = fingerprint(
-        config,
-        device,
-        dtype,
-        spm_status,
-        judge_fingerprint(config, judge_spec, judged),
-        engine_details,
-        template_sha256,
-    )
-    if comet is not None:
-        run_fingerprint["comet"] = comet.fingerprint()
-    if lid is not None:
-        run_fingerprint["lid"] = lid.fingerprint()
+    run_fingerprint = fingerprint(config, device, dtype, spm_status, engine_details, template_sha256)
+    for scorer in scorers:
+        run_fingerprint[scorer.name] = scorer.fingerprint()
     previous = _resumable(factory, config, spec, run_fingerprint) if config.resume else None
     cache = response_cache() if config.cache else None
     lm = load_lm(config, spec, device, dtype, cache, engine_details)
-    judge = None
-    if judge_spec is not None:
-        same = (judge_spec.pretrained, judge_spec.peft) == (spec.pretrained, spec.peft)
-        # A judge other than the evaluated model runs here on transformers, also for served models.
-        judge_device = pick_device(None) if device == "remote" else device
-        judge_dtype = pick_dtype(config.dtype, judge_device)
-        judge = Judge(
-            judge_spec,
-            lambda s: load_hf(s, judge_device, judge_dtype, config.batch_size),
-            lm if same else None,
-        )
+    for scorer in scorers:
+        scorer.attach(EvaluatedModel(lm, spec))
     if previous is not None:
         run_id = previous.run_id
         store.reopen_run(factory, run_id)
@@ -262,9 +249,9 @@ def evaluate(
     results = _stored_metrics(engine, run_id) if previous else []
     try:
         for index, (name, fam, outcome) in enumerate(run_tasks(lm, prepared, tasks, config)):
-            outcome = judge_outcome(fam, name, outcome, judge)
-            outcome = comet_outcome(fam.name, name, outcome, comet)
-            outcome = lid_outcome(fam, name, outcome, lid)
+            for scorer in scorers:
+                if scorer.applies(fam, name):
+                    outcome = scorer.score(fam, name, outcome)
             store.store_task(factory, run_id, outcome, fam.meta(name))
             results.extend(outcome.metrics)
             if on_task:
@@ -298,7 +285,7 @@ def response_cache() -> Any:
     """The response cache at HARNESS_RESPONSE_CACHE, else `responses.sqlite` in the harness cache."""
     import os
 
-    from harness.response_cache import ResponseCache
+    from harness.engine.response_cache import ResponseCache
 
     path = os.environ.get("HARNESS_RESPONSE_CACHE")
     return ResponseCache(Path(path) if path else None)

@@ -44,7 +44,7 @@ class EvalConfig:
     """GPUs one model is split over (`vllm`)."""
     data_parallel: int = 1
     """Model replicas answering requests side by side, one per device (`hf`, `hf-lm-eval`: worker
-    processes, `harness.backends.parallel`; `vllm`: its data-parallel mode). Answers do not depend
+    processes, `harness.engine.backends.parallel`; `vllm`: its data-parallel mode). Answers do not depend
     on it; it is recorded in the run's fingerprint (`engine`), not in the response cache's key."""
     base_url: str | None = None
     """The server's URL (`api`): `http://host:port/v1` or its `/v1/completions`."""
@@ -64,7 +64,7 @@ class EvalConfig:
     task in-process; needs unbabel-comet (`.venv-comet`). None: no COMET."""
     lid_model: str | None = None
     """fastText language identifier (`model.bin`) for each MT output (`off_target`, `source_copy`);
-    None: the model `harness lid build` made, when cached, else none (`harness.lid.model_for_run`)."""
+    None: the model `harness lid build` made, when cached, else none (`harness.scorers.lid.model_for_run`)."""
 
 
 @dataclass
@@ -79,7 +79,7 @@ class RunResult:
     resumed_tasks: list[str] = field(default_factory=list)
     """Tasks a resumed run already held, not run again."""
     groups: list[MetricResult] = field(default_factory=list)
-    """Scores of the groups asked for, derived from `results` (see `harness.groups`); not stored."""
+    """Scores of the groups asked for, derived from `results` (see `harness.engine.groups`); not stored."""
 
     def to_json(self) -> dict[str, Any]:
         return {

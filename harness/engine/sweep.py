@@ -7,7 +7,7 @@ missing data, a bad setting) is an error before any unit runs. Units the databas
 with the same task hash and the same score-changing settings) are skipped. A unit that fails is
 reported with its message and does not stop the others.
 
-Ray is optional and imported only with `--ray`. The workers run `harness.run.evaluate` from the
+Ray is optional and imported only with `--ray`. The workers run `harness.engine.run.evaluate` from the
 same Python environment (start the cluster from the harness's virtual environment); they reach
 the database by its URL (a SQLite path is made absolute: with several machines it must be on a
 file system they share, or use PostgreSQL), and get the data folder and the `HARNESS_*`
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import HarnessError
-from harness.specs import EvalConfig
+from harness.engine.specs import EvalConfig
 
 FORWARDED_ENV = (
     "SACREBLEU",
@@ -217,15 +217,15 @@ def _device(config: SweepConfig) -> str:
         return config.device
     if config.ray_address is not None:
         return "cuda" if config.gpus_per_unit > 0 else "cpu"
-    from harness.backends.hf import pick_device
+    from harness.engine.backends.hf import pick_device
 
     return pick_device(None)
 
 
 def _resolve_models(models: list[str]) -> list[tuple[str, str]]:
     """(model as given, checkpoint source) for each distinct checkpoint, errors naming --models."""
-    from harness.lineage import lineage_for
-    from harness.models import resolve_model
+    from harness.engine.lineage import lineage_for
+    from harness.engine.models import resolve_model
 
     out: list[tuple[str, str]] = []
     for raw in models:
@@ -249,9 +249,9 @@ def plan(config: SweepConfig) -> Plan:
     """Check everything, list the units and mark those the database already holds as skipped."""
     from db.session import make_engine
     from db.sweep_queries import SCORE_SETTINGS, finished_units, setting
-    from harness.backends.hf import pick_dtype
-    from harness.models import resolve_model
-    from harness.run import chat_template_sha256, fingerprint, prepare_tasks
+    from harness.engine.backends.hf import pick_dtype
+    from harness.engine.models import resolve_model
+    from harness.engine.run import chat_template_sha256, fingerprint, prepare_tasks
 
     _check_settings(config)
     db_url = absolute_db_url(config.db_url)
@@ -307,7 +307,7 @@ def unit_config(plan: Plan, unit: Unit) -> EvalConfig:
 
 def run_unit(config: EvalConfig) -> dict[str, Any]:
     """Evaluate one unit (one model, one task) as its own run; failures are returned, not raised."""
-    from harness.run import evaluate
+    from harness.engine.run import evaluate
     from tasks.registry import family_of_name
 
     started = time.monotonic()

@@ -28,6 +28,7 @@ from typing import Any
 
 from core.errors import HarnessError
 from core.records import MetricResult, TaskOutcome
+from harness.scorers.base import EvaluatedModel, ScorerContext, Written
 
 METRIC = "comet"
 HUB_DEFAULT = "Unbabel/wmt22-comet-da"
@@ -136,7 +137,7 @@ class CometScores:
     """The model's `system_score`: the mean of the segment scores, as comet-score prints it."""
 
 
-class CometScorer:
+class CometModel:
     """One COMET model, checked and resolved at construction (no weights loaded), loaded on first use."""
 
     def __init__(
@@ -254,7 +255,7 @@ def score_task(
     sources: Sequence[str],
     hypotheses: Sequence[str],
     references: Sequence[str],
-    scorer: CometScorer,
+    scorer: CometModel,
 ) -> tuple[MetricResult, list[float]]:
     """COMET of one task's documents (in doc order): the metric row and each document's score.
     Shared by `harness eval --comet-model` and `harness rescore`."""
@@ -269,7 +270,7 @@ def score_task(
 
 def scorer_for_run(
     comet_model: str | None, device: str | None, families: Sequence[str], warn: Callable[[str], None]
-) -> CometScorer | None:
+) -> CometModel | None:
     """The scorer `harness eval --comet-model` uses, checked before any model is loaded (unbabel-comet
     importable, checkpoint present); None without --comet-model or when no task is MT."""
     if not comet_model:
@@ -278,10 +279,10 @@ def scorer_for_run(
     if not any(is_mt_family(f) for f in families):
         warn(f"--comet-model {comet_model}: none of the tasks is MT (FLORES, IF-MT); COMET is not loaded")
         return None
-    return CometScorer(comet_model, device=device)
+    return CometModel(comet_model, device=device)
 
 
-def comet_outcome(family: str, task: str, outcome: TaskOutcome, scorer: CometScorer | None) -> TaskOutcome:
+def comet_outcome(family: str, task: str, outcome: TaskOutcome, scorer: CometModel | None) -> TaskOutcome:
     """The outcome of an MT task with `comet` added (metric row, and each sample's `comet` score);
     other tasks, or no scorer, unchanged. Sources come from each sample's `source` score field."""
     if scorer is None or not is_mt_family(family):
@@ -303,3 +304,46 @@ def comet_outcome(family: str, task: str, outcome: TaskOutcome, scorer: CometSco
     ]
     metrics = [m for m in outcome.metrics if m.metric != METRIC] + [metric]
     return replace(outcome, metrics=metrics, samples=samples)
+
+
+class Comet:
+    """The COMET scorer (`harness.scorers.base.Scorer`) of the MT tasks."""
+
+    name = METRIC
+    reads = ("output", "target", "source")
+    writes = (Written(METRIC, higher_is_better=True),)
+    environment = "unbabel-comet, in its own environment (scripts/setup_comet.sh makes .venv-comet)"
+    scores_what = "MT task (FLORES flores_*, IF-MT ifmt_*)"
+
+    def __init__(self, model: CometModel) -> None:
+        self.model = model
+
+    @classmethod
+    def for_run(cls, context: ScorerContext) -> "Comet | None":
+        options = context.options
+        families = [f.name for f in context.families]
+        model = scorer_for_run(options.comet_model, options.device, families, context.warn)
+        return cls(model) if model is not None else None
+
+    @classmethod
+    def for_rescore(cls, context: ScorerContext) -> "Comet":
+        options = context.options
+        if not options.comet_model:
+            raise HarnessError(
+                "--metric comet needs --comet-model: a local <model>/checkpoints/model.ckpt, its <model> "
+                f"folder, or a hub name such as {HUB_DEFAULT}"
+            )
+        return cls(CometModel(options.comet_model, batch_size=options.comet_batch_size or BATCH_SIZE))
+
+    @classmethod
+    def applies(cls, family: Any, task: str) -> bool:
+        return is_mt_family(family.name)
+
+    def fingerprint(self) -> dict[str, Any]:
+        return self.model.fingerprint()
+
+    def attach(self, evaluated: EvaluatedModel) -> None:
+        """COMET does not use the evaluated model."""
+
+    def score(self, family: Any, task: str, outcome: TaskOutcome) -> TaskOutcome:
+        return comet_outcome(family.name, task, outcome, self.model)

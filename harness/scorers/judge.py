@@ -2,19 +2,20 @@
 id), loaded once per run and only when a judged task has produced its outputs, generating greedily
 through lm-eval's `generate_until` (the same HFLM backend as the evaluated model)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.errors import HarnessError
 from core.records import TaskOutcome
-from harness.models import ModelSpec
+from harness.scorers.base import EvaluatedModel, ScorerContext, Written
 from tasks.base import JudgedFamily, JudgeReplies, JudgeRequest, TaskFamily
 
 
 class Judge:
     """A judge model, loaded on first use; the evaluated model itself when it is the same checkpoint."""
 
-    def __init__(self, spec: ModelSpec, load: Callable[[ModelSpec], Any], same_as_evaluated: Any = None):
+    def __init__(self, spec: Any, load: Callable[[Any], Any], same_as_evaluated: Any = None):
+        """`spec`: the engine's model spec of the judge (name, kind, path, pretrained, peft)."""
         self.spec = spec
         self._load = load
         self._lm = same_as_evaluated
@@ -84,3 +85,76 @@ def judge_outcome(fam: TaskFamily, name: str, outcome: TaskOutcome, judge: Judge
         return outcome
     replies = judge.generate(name, fam.judge_requests(name, outcome)) if judge else None
     return fam.apply_judgements(name, outcome, replies)
+
+
+class JudgeScorer:
+    """The LLM judge (`harness.scorers.base.Scorer`) of the families with judged metrics (IF-MT)."""
+
+    name = "judge"
+    reads = ("prompt", "output")
+    writes = (
+        Written("rule_adherence", higher_is_better=True),
+        Written("judge_unparseable", higher_is_better=False, per_sample=False),
+        Written("judge_cut_off", higher_is_better=False),
+    )
+    environment = "the main environment (the judge model loads with transformers)"
+    scores_what = "judged task (IF-MT ifmt_*)"
+
+    def __init__(self, given: str | None, spec: Any, judged: Mapping[str, str], judge: Judge | None) -> None:
+        self.given = given
+        self.spec = spec
+        self.judged = dict(judged)
+        """Task -> its judge prompt version."""
+        self.judge = judge
+
+    @classmethod
+    def _judged(cls, context: ScorerContext) -> dict[str, str]:
+        return {n: f.judge_prompt_version for n, f in context.tasks.items() if isinstance(f, JudgedFamily)}
+
+    @classmethod
+    def _build(cls, context: ScorerContext, judged: dict[str, str]) -> "JudgeScorer":
+        given = context.options.judge_model
+        if given is None:
+            return cls(None, None, judged, None)
+        assert context.resolve_model is not None and context.load_model is not None
+        spec = context.resolve_model(given)
+        return cls(given, spec, judged, Judge(spec, context.load_model))
+
+    @classmethod
+    def for_run(cls, context: ScorerContext) -> "JudgeScorer | None":
+        """With judged tasks, always (without --judge-model their metrics say "not computed")."""
+        judged = cls._judged(context)
+        given = context.options.judge_model
+        if judged and not given:
+            context.warn(f"no --judge-model: {', '.join(judged)} will report rule adherence as not computed")
+        if given and not judged:
+            context.warn(f"--judge-model {given}: none of the tasks uses a judge; it is not loaded")
+        return cls._build(context, judged) if judged else None
+
+    @classmethod
+    def for_rescore(cls, context: ScorerContext) -> "JudgeScorer":
+        if not context.options.judge_model:
+            raise HarnessError("--metric judge needs --judge-model: a checkpoint folder, alias or hub id")
+        return cls._build(context, cls._judged(context))
+
+    @classmethod
+    def applies(cls, family: Any, task: str) -> bool:
+        return isinstance(family, JudgedFamily)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The judge model as given and as resolved, and each judged task's judge prompt version."""
+        resolved = None
+        if self.spec is not None:
+            s = self.spec
+            resolved = {"name": s.name, "kind": s.kind, "pretrained": s.pretrained, "peft": s.peft}
+        return {"model": self.given, "resolved": resolved, "prompt_versions": self.judged}
+
+    def attach(self, evaluated: EvaluatedModel) -> None:
+        """A judge of the same weights as the evaluated model reuses it instead of loading them twice."""
+        if self.judge is not None and self.spec is not None:
+            same = (self.spec.pretrained, self.spec.peft) == (evaluated.spec.pretrained, evaluated.spec.peft)
+            if same:
+                self.judge = Judge(self.spec, self.judge._load, evaluated.lm)
+
+    def score(self, family: Any, task: str, outcome: TaskOutcome) -> TaskOutcome:
+        return judge_outcome(family, task, outcome, self.judge)

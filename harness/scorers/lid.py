@@ -2,7 +2,7 @@
 and two task metrics from it, `off_target` and `source_copy` (lower is better). See `docs/lid.md`.
 
 The identifier is a fastText classifier: a user's `model.bin` (`--lid-model`, e.g. GlotLID's or
-OpenLID's) or the one `harness lid build` trains on FLORES-200 dev (`harness.lid_build`). Labels must
+OpenLID's) or the one `harness lid build` trains on FLORES-200 dev (`harness.scorers.lid_build`). Labels must
 be `__label__<ISO 639-3>_<ISO 15924>` (GlotLID, OpenLID and FLORES-200 all use that form); a model
 whose labels are not is refused rather than guessed at.
 
@@ -18,6 +18,7 @@ FLORES-200 code it maps to, None when none does), `lid_conf` (the model's probab
   `COPY_CHRF_THRESHOLD`. An empty output is not a copy.
 """
 
+import json
 import math
 import re
 import unicodedata
@@ -28,6 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from core.errors import HarnessError
 from core.records import MetricResult, SampleRecord, TaskOutcome
+from harness.scorers.base import EvaluatedModel, ScorerContext, Written
 
 METRICS = ("off_target", "source_copy")
 LOWER_IS_BETTER = frozenset(METRICS)
@@ -311,15 +313,13 @@ def lid_outcome(fam: Any, task: str, outcome: TaskOutcome, lid: LidModel | None)
 def model_for_run(lid_model: str | None, families: Sequence[Any], warn: Any) -> LidModel | None:
     """The identifier `harness eval` uses: `--lid-model`, else the model `harness lid build` last
     built (if it is in the cache); None, with a warning, when there is none or no task translates."""
-    from harness import lid_build
-
     if not any(isinstance(f, TranslationFamily) for f in families):
         if lid_model:
             warn(f"--lid-model {lid_model}: none of the tasks is MT; it is not loaded")
         return None
     if lid_model:
         return LidModel(Path(lid_model).expanduser())
-    built = lid_build.default_model()
+    built = default_model()
     if built is None:
         warn(
             "off_target and source_copy not computed: no language identifier (pass --lid-model "
@@ -327,3 +327,66 @@ def model_for_run(lid_model: str | None, families: Sequence[Any], warn: Any) -> 
         )
         return None
     return LidModel(built, name=f"flores200-dev-lid:{built.parent.name}")
+
+
+def lid_cache() -> Path:
+    from core.paths import cache_dir
+
+    return cache_dir() / "lid"
+
+
+def default_model() -> Path | None:
+    """The model the last full `harness lid build` made, when it is still in the cache."""
+    pointer = lid_cache() / "default.json"
+    if not pointer.is_file():
+        return None
+    path = Path(json.loads(pointer.read_text(encoding="utf-8"))["model"])
+    return path if path.is_file() else None
+
+
+def identifier_for_rescore(lid_model: str | None) -> LidModel:
+    """`--lid-model`, else the built identifier; an error when there is neither."""
+    if lid_model:
+        return LidModel(Path(lid_model).expanduser())
+    built = default_model()
+    if built is None:
+        raise HarnessError(
+            "--metric lid needs --lid-model model.bin (GlotLID, OpenLID), or a model made once by "
+            "`harness lid build --data-dir DIR`"
+        )
+    return LidModel(built, name=f"flores200-dev-lid:{built.parent.name}")
+
+
+class Lid:
+    """Output language identification (`harness.scorers.base.Scorer`) of the translation tasks."""
+
+    name = "lid"
+    reads = ("output", "source")
+    writes = tuple(Written(m, higher_is_better=False) for m in METRICS)
+    environment = "fastText (fasttext-wheel, in the main environment) and a model.bin"
+    scores_what = "MT task (FLORES flores_*, IF-MT ifmt_*)"
+
+    def __init__(self, model: LidModel) -> None:
+        self.model = model
+
+    @classmethod
+    def for_run(cls, context: ScorerContext) -> "Lid | None":
+        model = model_for_run(context.options.lid_model, context.families, context.warn)
+        return cls(model) if model is not None else None
+
+    @classmethod
+    def for_rescore(cls, context: ScorerContext) -> "Lid":
+        return cls(identifier_for_rescore(context.options.lid_model))
+
+    @classmethod
+    def applies(cls, family: Any, task: str) -> bool:
+        return isinstance(family, TranslationFamily)
+
+    def fingerprint(self) -> dict[str, Any]:
+        return self.model.fingerprint()
+
+    def attach(self, evaluated: EvaluatedModel) -> None:
+        """Language ID does not use the evaluated model."""
+
+    def score(self, family: Any, task: str, outcome: TaskOutcome) -> TaskOutcome:
+        return lid_outcome(family, task, outcome, self.model)

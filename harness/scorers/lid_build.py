@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import HarnessError
+from harness.scorers.lid import default_model, lid_cache
+
+__all__ = ["build", "default_model", "lid_cache"]
 
 HYPERPARAMETERS: dict[str, Any] = {
     "model": "supervised",
@@ -88,7 +91,7 @@ def _training_file(root: Path, langs: Sequence[str], seed: int, out: Path) -> in
 
 def train(root: Path, langs: Sequence[str], params: dict[str, Any], out: Path) -> int:
     """Train on the dev files of `langs` and save the model to `out`; the number of training lines."""
-    from harness.lid import import_fasttext
+    from harness.scorers.lid import import_fasttext
 
     fasttext = import_fasttext()
     settings = {k: v for k, v in params.items() if k not in ("model", "shuffle_seed")}
@@ -157,7 +160,7 @@ def clusters_of(confusions: Counter[tuple[str, str]], sizes: Counter[str], share
 
 def measure(model_path: Path, root: Path, langs: Sequence[str]) -> dict[str, Any]:
     """Accuracy, F1 per language, macro-F1, worst languages, confused pairs and clusters on devtest."""
-    from harness.lid import LidModel
+    from harness.scorers.lid import LidModel
     from tasks.flores.task import read_lines
 
     lid = LidModel(model_path)
@@ -192,21 +195,6 @@ def measure(model_path: Path, root: Path, langs: Sequence[str]) -> dict[str, Any
         ],
         "clusters": clusters_of(confusions, sizes, CLUSTER_SHARE),
     }
-
-
-def lid_cache() -> Path:
-    from core.paths import cache_dir
-
-    return cache_dir() / "lid"
-
-
-def default_model() -> Path | None:
-    """The model the last full `harness lid build` made, when it is still in the cache."""
-    pointer = lid_cache() / "default.json"
-    if not pointer.is_file():
-        return None
-    path = Path(json.loads(pointer.read_text(encoding="utf-8"))["model"])
-    return path if path.is_file() else None
 
 
 def build(

@@ -95,7 +95,7 @@ def _read_lines(version: FileVersion) -> tuple[str, ...]:
 
 def load_pair(data_root: str, src: str, tgt: str, splits: Sequence[str] = SPLITS, **_: Any) -> Any:
     """lm-eval `custom_dataset`: a DatasetDict of aligned (src, tgt) rows for `splits` (dev and
-    devtest; a zero-shot build asks for devtest alone, `harness.batching.zero_shot`)."""
+    devtest; a zero-shot build asks for devtest alone, `harness.engine.batching.zero_shot`)."""
     import datasets
 
     root = Path(data_root)

@@ -1,4 +1,4 @@
-"""A recipe with eval_every scores each such checkpoint through harness.run.evaluate as it is
+"""A recipe with eval_every scores each such checkpoint through harness.engine.run.evaluate as it is
 saved, under `accelerate launch` with the CPU config (the same file a GPU cluster runs)."""
 
 import os

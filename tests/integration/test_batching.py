@@ -1,4 +1,4 @@
-"""Batching across tasks (`harness.batching`): chunks of real tasks built from the real data, the
+"""Batching across tasks (`harness.engine.batching`): chunks of real tasks built from the real data, the
 zero-shot build leaving lm-eval's prompts unchanged, the stop-string check of greedy generation,
 and one `harness eval` over two families in one chunk matching a run of one task at a time."""
 
@@ -10,7 +10,7 @@ from tests.conftest import need_shared_data, run_harness
 
 
 def _config(tasks: list[str], limit: int | None, num_fewshot: int | None = None):  # type: ignore[no-untyped-def]
-    from harness.specs import EvalConfig
+    from harness.engine.specs import EvalConfig
 
     return EvalConfig(
         model="unused", tasks=tasks, limit=limit, num_fewshot=num_fewshot, data_dir=str(need_shared_data())
@@ -18,8 +18,8 @@ def _config(tasks: list[str], limit: int | None, num_fewshot: int | None = None)
 
 
 def test_chunks_follow_the_document_budget() -> None:
-    from harness.batching import chunks
-    from harness.run import prepare_tasks
+    from harness.engine.batching import chunks
+    from harness.engine.run import prepare_tasks
 
     config = _config(["flores_lin", "kobest_copa"], limit=3)
     prepared = prepare_tasks(config)
@@ -41,8 +41,8 @@ def test_zero_shot_build_keeps_lm_eval_prompts() -> None:
     the family's config; with shots asked for, the split stays."""
     from lm_eval.tasks import TaskManager
 
-    from harness.batching import build_task
-    from harness.run import prepare_tasks
+    from harness.engine.batching import build_task
+    from harness.engine.run import prepare_tasks
 
     for tasks, shots in ((["xnli_en", "flores_eng_Latn-lin_Latn"], None), (["ceval_computer_network"], 2)):
         config = _config(tasks, limit=2, num_fewshot=shots)
@@ -69,7 +69,7 @@ def test_zero_shot_build_keeps_lm_eval_prompts() -> None:
 def test_stop_check_reads_the_newest_token_then_the_tail_then_the_whole_text(tiny_model: Path) -> None:
     from transformers import AutoTokenizer
 
-    from harness.backends.greedy import StopCheck
+    from harness.engine.backends.greedy import StopCheck
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     calls: list[int] = []

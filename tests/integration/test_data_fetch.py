@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.errors import HarnessError
-from harness import data
+from harness.engine import data
 from tests.conftest import need_shared_data, run_harness
 from tests.unit.test_data import TEN
 

@@ -90,7 +90,7 @@ def test_two_workers_answer_as_one_process(
     assert fp_two == fp_one
 
     # Answers were cached in the parent, under the key a single-process run reads.
-    from harness.response_cache import ResponseCache, model_key
+    from harness.engine.response_cache import ResponseCache, model_key
 
     key = model_key(
         ResponseCache(tmp_path / "hashes.sqlite"),
@@ -113,8 +113,8 @@ def test_a_dead_worker_fails_the_call(tiny_model: Path, tmp_path: Path) -> None:
     from lm_eval.api.instance import Instance
     from transformers import AutoTokenizer
 
-    from harness.backends.parallel import DataParallelLM
-    from harness.models import resolve_model
+    from harness.engine.backends.parallel import DataParallelLM
+    from harness.engine.models import resolve_model
 
     chat = tmp_path / "tiny-chat"
     shutil.copytree(tiny_model, chat)

@@ -192,9 +192,9 @@ def test_fingerprint_records_the_chat_template(tiny_model: Path, tmp_path: Path)
 
     from core import spm
     from core.errors import HarnessError
-    from harness.models import resolve_model
-    from harness.run import chat_template_sha256, fingerprint
-    from harness.specs import EvalConfig
+    from harness.engine.models import resolve_model
+    from harness.engine.run import chat_template_sha256, fingerprint
+    from harness.engine.specs import EvalConfig
 
     status = spm.spm_status()
     config = EvalConfig(model=str(tiny_model), tasks=[SINGLE])

@@ -1,4 +1,4 @@
-"""Greedy generation with finished rows leaving the batch (`harness.backends.greedy`) gives
+"""Greedy generation with finished rows leaving the batch (`harness.engine.backends.greedy`) gives
 lm-eval's `hf` model's answers: same batches, same stop strings, rows finishing at different
 steps, on real FLORES prompts (tiny model, float32)."""
 
@@ -23,7 +23,7 @@ class _Request:
 def test_greedy_generation_equals_lm_eval_hf(tiny_model: Path, until: list[str], rows_leave: bool) -> None:
     from lm_eval.models.huggingface import HFLM
 
-    from harness.backends.scorer import SharedContextLM
+    from harness.engine.backends.scorer import SharedContextLM
 
     data = need_shared_data()
     sentences = (data / "flores200" / "devtest" / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()

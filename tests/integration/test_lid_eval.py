@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness import lid_build
+from harness.scorers import lid_build
 from tests.conftest import need_shared_data, run_harness
 from tests.unit.test_lid import LANGS, SMALL
 
@@ -56,7 +56,7 @@ def _eval(tiny_model: Path, *extra: str) -> Any:
 
 
 def test_eval_stores_language_labels_and_rates(tiny_model: Path, lid_model: Path) -> None:
-    from harness.lid import COPY_CHRF_THRESHOLD, import_fasttext, normalise, same_language
+    from harness.scorers.lid import COPY_CHRF_THRESHOLD, import_fasttext, normalise, same_language
 
     payload, _ = _eval(tiny_model, "--lid-model", str(lid_model))
     rows = {(r["task"], r["metric"]): r for r in payload["results"]}

@@ -97,7 +97,7 @@ class ToyQa:
 def toyqa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The new family's folder on the import path, registered by one line; its data under
     `<data>/toyqa/`. Returns the data root."""
-    from harness import data
+    from harness.engine import data
     from tasks import registry
 
     package = tmp_path / "families" / "toyqa"
@@ -132,8 +132,8 @@ def test_a_new_family_runs_through_eval_results_gate_and_the_app(
 ) -> None:
     from db import app_queries
     from db.session import make_engine
-    from harness.run import evaluate
-    from harness.specs import EvalConfig
+    from harness.engine.run import evaluate
+    from harness.engine.specs import EvalConfig
 
     db_url = f"sqlite:///{tmp_path / 'results.db'}"
     config = EvalConfig(

@@ -1,4 +1,4 @@
-"""The response cache (`harness.response_cache`): keys that follow the weights, answers that come
+"""The response cache (`harness.engine.response_cache`): keys that follow the weights, answers that come
 back unchanged from disk as JSON, and a model that asks the cache before computing."""
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.response_cache import ResponseCache, model_key
+from harness.engine.response_cache import ResponseCache, model_key
 
 
 def test_model_key_follows_weights_dtype_and_device(tiny_model: Path, tmp_path: Path) -> None:
@@ -41,8 +41,8 @@ def test_answers_round_trip_as_json_without_pickle(tmp_path: Path) -> None:
 def test_second_pass_is_answered_from_the_cache(tiny_model: Path, tmp_path: Path) -> None:
     from lm_eval.api.instance import Instance
 
-    from harness.backends.hf import load_hf
-    from harness.models import resolve_model
+    from harness.engine.backends.hf import load_hf
+    from harness.engine.models import resolve_model
 
     cache = ResponseCache(tmp_path / "r.sqlite")
     spec = resolve_model(str(tiny_model))
@@ -78,9 +78,9 @@ def test_any_engine_is_wrapped_lm_eval_hf_with_loglikelihood_rolling(
     answered by the engine once and then from the cache, in lm-eval's types, in request order."""
     from lm_eval.api.instance import Instance
 
-    from harness.backends.cached import attach
-    from harness.backends.hf import load_hf
-    from harness.models import resolve_model
+    from harness.engine.backends.cached import attach
+    from harness.engine.backends.hf import load_hf
+    from harness.engine.models import resolve_model
 
     cache = ResponseCache(tmp_path / "r.sqlite")
     spec = resolve_model(str(tiny_model))
@@ -110,7 +110,7 @@ def test_any_engine_is_wrapped_lm_eval_hf_with_loglikelihood_rolling(
 
 
 def test_served_model_key_follows_what_the_server_reports(tiny_model: Path, tmp_path: Path) -> None:
-    from harness.response_cache import served_model_key
+    from harness.engine.response_cache import served_model_key
 
     cache = ResponseCache(tmp_path / "r.sqlite")
     served = {"url": "http://h/v1/completions", "model": {"id": "m", "root": "/w"}, "server_version": "0.9"}

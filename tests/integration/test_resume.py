@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.backends.scorer import CHUNKS
+from harness.engine.backends.scorer import CHUNKS
 from tests.conftest import HARNESS, ROOT, need_shared_data, run_harness
 
 TASKS = ["flores_eng_Latn-lin_Latn", "flores_lin_Latn-eng_Latn"]
@@ -73,7 +73,7 @@ def test_killed_run_resumes_and_identical_run_is_cached(
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        # Both tasks go to the engine in one evaluator call (`harness.batching`): kill it when two
+        # Both tasks go to the engine in one evaluator call (`harness.engine.batching`): kill it when two
         # chunks of their requests are answered and in the cache, before any task is stored.
         deadline = time.monotonic() + 600
         while _count(cache, cached) < 2 * CHUNKS["generate_until"]:

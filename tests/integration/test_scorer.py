@@ -1,4 +1,4 @@
-"""Shared-context scoring (`harness.backends.scorer.SharedContextLM`) gives lm-eval's `hf` model's
+"""Shared-context scoring (`harness.engine.backends.scorer.SharedContextLM`) gives lm-eval's `hf` model's
 loglikelihoods and greedy flags: on synthetic requests (shared and distinct contexts, one- and
 many-token continuations, a request longer than the model's window) and on real multiple-choice
 tasks run through lm-eval's evaluator (tiny model, float32)."""
@@ -23,7 +23,7 @@ about 6e-5 (its spacing at 600), so long sums are compared to a relative 1e-6 as
 def _models(tiny_model: Path, batch_size: int = 4, pad: bool | None = None) -> tuple[object, object]:
     from lm_eval.models.huggingface import HFLM
 
-    from harness.backends.scorer import SharedContextLM
+    from harness.engine.backends.scorer import SharedContextLM
 
     kwargs = {"pretrained": str(tiny_model), "device": "cpu", "dtype": "float32", "batch_size": batch_size}
     ours = SharedContextLM(**kwargs)

@@ -125,7 +125,7 @@ def test_killed_vllm_run_resumes_from_the_response_cache(vllm_model: Path, tmp_p
     """`--backend vllm` killed (the whole process group, engine processes included) in its second task
     after one chunk was answered: `--resume` keeps the first task and asks vLLM only for what the
     kill lost; every sample is stored once."""
-    from harness.backends.cached import ENGINE_CHUNKS
+    from harness.engine.backends.cached import ENGINE_CHUNKS
 
     bin_dir = need_vllm_env()
     cache, db = tmp_path / "responses.sqlite", tmp_path / "vllm.db"

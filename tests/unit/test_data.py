@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import HarnessError
-from harness import data
+from harness.engine import data
 from tests.conftest import run_harness
 
 

@@ -5,10 +5,10 @@ from typing import Any
 import pytest
 
 from core.errors import HarnessError
-from harness.backends.load import check_backend, check_data_parallel, engine_info
-from harness.backends.parallel import shard, worker_devices
-from harness.models import ModelSpec
-from harness.specs import EvalConfig
+from harness.engine.backends.load import check_backend, check_data_parallel, engine_info
+from harness.engine.backends.parallel import shard, worker_devices
+from harness.engine.models import ModelSpec
+from harness.engine.specs import EvalConfig
 
 SPEC = ModelSpec(name="m", kind="local", pretrained="/m", path="/m")
 
@@ -69,7 +69,7 @@ def test_shard(args: list[tuple[object, ...]], n: int, expected: list[list[int]]
 
 
 def test_resume_ignores_the_data_parallel_degree() -> None:
-    from harness.run import _answer_settings
+    from harness.engine.run import _answer_settings
 
     one = {"backend": "harness-hf", "dtype": "float32"}
     two = one | {"engine": {"data_parallel_size": 2}}

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from core.errors import HarnessError
-from harness.data import resolve
+from harness.engine.data import resolve
 from tasks import registry
 from tasks.base import TaskInfo, TaskOptions
 from tasks.gaokao import task as gaokao

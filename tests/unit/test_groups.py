@@ -3,7 +3,7 @@
 import math
 
 from core.records import MetricResult
-from harness.groups import group_results
+from harness.engine.groups import group_results
 from tasks import registry
 from tasks.base import GroupSpec
 from tests.conftest import need_shared_data

@@ -317,7 +317,7 @@ def test_ifmt_missing_fields_name_file_and_line(tmp_path: Path, row: dict[str, A
 
 
 def test_ifmt_data_missing_names_the_fetch(tmp_path: Path) -> None:
-    from harness.data import resolve
+    from harness.engine.data import resolve
 
     with pytest.raises(HarnessError, match=r"ifmt/default/train\.jsonl.*harness data fetch ifmt"):
         resolve("ifmt", tmp_path)
@@ -408,8 +408,8 @@ class FakeLM:
 
 
 def test_judge_loads_once_lazily_and_uses_the_chat_template() -> None:
-    from harness.judge import Judge
-    from harness.models import ModelSpec
+    from harness.engine.models import ModelSpec
+    from harness.scorers.judge import Judge
 
     loaded: list[ModelSpec] = []
     lm = FakeLM(chat_template="{{ messages }}")
@@ -435,8 +435,8 @@ def test_judge_loads_once_lazily_and_uses_the_chat_template() -> None:
 
 
 def test_judge_budget_fits_the_context_window() -> None:
-    from harness.judge import Judge
-    from harness.models import ModelSpec
+    from harness.engine.models import ModelSpec
+    from harness.scorers.judge import Judge
 
     spec = ModelSpec("judge", "local", "/judge", "/judge")
     # 100-token window, 9-token prompt, one token kept for a BOS: room for 90 new tokens.
@@ -489,8 +489,8 @@ def test_task_hash_covers_the_judge_prompt(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_a_judge_that_cannot_load_is_a_clear_error() -> None:
-    from harness.judge import Judge
-    from harness.models import ModelSpec
+    from harness.engine.models import ModelSpec
+    from harness.scorers.judge import Judge
 
     def load(spec: ModelSpec) -> FakeLM:
         raise OSError("no such model on the hub")

@@ -154,7 +154,7 @@ def test_task_hash_follows_the_data_and_the_prompt(tmp_path: Path) -> None:
 
 
 def test_data_source_entry() -> None:
-    from harness.data import resolve
+    from harness.engine.data import resolve
     from tasks.kobest.task import Kobest
 
     [source] = Kobest().sources

@@ -95,5 +95,5 @@ def test_no_cycle_between_layers() -> None:
 
 
 def test_the_walk_sees_function_level_imports(tmp_path: Path) -> None:
-    tree = ast.parse("def f():\n    from harness.run import evaluate\n")
-    assert "harness.run" in imported(tree, "db.store")
+    tree = ast.parse("def f():\n    from harness.engine.run import evaluate\n")
+    assert "harness.engine.run" in imported(tree, "db.store")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from core.errors import HarnessError
-from harness import lid, lid_build
+from harness.scorers import lid, lid_build
 from tests.conftest import need_shared_data, run_harness
 
 LANGS = ["eng_Latn", "lin_Latn", "fra_Latn", "deu_Latn", "zho_Hans"]
@@ -66,7 +66,7 @@ def test_fasttext_wrapper_predict_fails_under_numpy_2(small_model: Path) -> None
 
 
 def test_unmappable_labels_are_refused(tmp_path: Path) -> None:
-    from harness.lid import import_fasttext
+    from harness.scorers.lid import import_fasttext
 
     data = tmp_path / "train.txt"
     data.write_text("__label__en hello there\n__label__fr bonjour tout le monde\n" * 20, encoding="utf-8")

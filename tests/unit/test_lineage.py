@@ -11,8 +11,8 @@ from core.errors import HarnessError
 from db import store
 from db.models import Checkpoint, Model
 from db.session import make_engine, make_session_factory
-from harness.lineage import MANIFEST, lineage_for
-from harness.models import resolve_model
+from harness.engine.lineage import MANIFEST, lineage_for
+from harness.engine.models import resolve_model
 from tests.conftest import run_harness
 
 

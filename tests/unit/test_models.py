@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import HarnessError
-from harness import models
+from harness.engine import models
 
 
 def test_local_checkpoint(tiny_model: Path) -> None:

@@ -24,7 +24,7 @@ def test_language_codes_match_the_data_files() -> None:
 
 
 def expand(names: list[str]) -> list[str]:
-    from harness.data import resolve
+    from harness.engine.data import resolve
 
     return [name for name, _ in registry.expand(names, lambda data_set: resolve(data_set, SHARED_DATA))]
 

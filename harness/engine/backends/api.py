@@ -13,7 +13,7 @@ import urllib.request
 from typing import Any
 
 from core.errors import HarnessError
-from harness.models import ModelSpec
+from harness.engine.models import ModelSpec
 
 
 def completions_url(base_url: str) -> str:

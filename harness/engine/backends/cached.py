@@ -1,4 +1,4 @@
-"""The response cache (`harness.response_cache`) around any lm-eval model.
+"""The response cache (`harness.engine.response_cache`) around any lm-eval model.
 
 `harness-hf` calls `through_cache` from its own request methods; every other engine (lm-eval's `hf`,
 `vllm`, the served `local-completions` model) gets it by `attach`, which replaces the instance's
@@ -27,7 +27,7 @@ class CacheUse:
     """A cache, the key of the model answering, and what this run took from each."""
 
     cache: Any
-    """A `harness.response_cache.ResponseCache`."""
+    """A `harness.engine.response_cache.ResponseCache`."""
     key: str
     stats: dict[str, int] = field(default_factory=lambda: {"hits": 0, "computed": 0})
 
@@ -38,7 +38,7 @@ def through_cache(
     """Answers to `requests` (lm-eval Instances): cached ones from `use.cache`, the rest computed by
     `compute` in chunks of `size`, each chunk stored before the next is computed. Answers come back
     as JSON gives them (tuples as lists)."""
-    from harness.response_cache import request_hash
+    from harness.engine.response_cache import request_hash
 
     args = [list(r.args) for r in requests]
     hashes = [request_hash(a) for a in args]

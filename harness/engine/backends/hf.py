@@ -1,10 +1,10 @@
 """The Hugging Face backend, built once per run from a resolved ModelSpec: our `harness-hf`
-(lm-eval's `hf` with shared-context multiple-choice scoring, `harness.backends.scorer`) by
+(lm-eval's `hf` with shared-context multiple-choice scoring, `harness.engine.backends.scorer`) by
 default, or lm-eval's own `hf` class unchanged (`shared_context=False`), for comparison."""
 
 from typing import Any
 
-from harness.models import ModelSpec
+from harness.engine.models import ModelSpec
 
 
 def pick_device(device: str | None) -> str:
@@ -29,11 +29,11 @@ def load_hf(
     shared_context: bool = True,
     response_cache: Any = None,
 ) -> Any:
-    """The model, with `response_cache` (a `harness.response_cache.ResponseCache`) attached when given
+    """The model, with `response_cache` (a `harness.engine.response_cache.ResponseCache`) attached when given
     (our class only)."""
     from lm_eval.models.huggingface import HFLM
 
-    from harness.backends.scorer import SharedContextLM
+    from harness.engine.backends.scorer import SharedContextLM
 
     cls = SharedContextLM if shared_context else HFLM
     lm = cls(
@@ -45,7 +45,7 @@ def load_hf(
         batch_size=batch_size,
     )
     if response_cache is not None and shared_context:
-        from harness.response_cache import model_key
+        from harness.engine.response_cache import model_key
 
         lm.attach_cache(
             response_cache, model_key(response_cache, spec.pretrained, spec.peft, dtype, device, "harness-hf")

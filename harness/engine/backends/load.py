@@ -3,8 +3,8 @@
 from typing import Any
 
 from core.errors import HarnessError
-from harness.models import ModelSpec
-from harness.specs import EvalConfig
+from harness.engine.models import ModelSpec
+from harness.engine.specs import EvalConfig
 
 
 def check_backend(config: EvalConfig) -> None:
@@ -21,7 +21,7 @@ def check_backend(config: EvalConfig) -> None:
     if config.tensor_parallel_size != 1 and config.backend != "vllm":
         raise HarnessError(f"--tensor-parallel-size is for --backend vllm, not --backend {config.backend}")
     if config.backend == "vllm":
-        from harness.backends.vllm_lm import require_vllm
+        from harness.engine.backends.vllm_lm import require_vllm
 
         require_vllm()
     check_data_parallel(config)
@@ -36,7 +36,7 @@ def check_data_parallel(config: EvalConfig) -> None:
         return
     if config.backend == "api":
         raise HarnessError("--data-parallel is for --backend hf, hf-lm-eval or vllm, not --backend api")
-    from harness.backends.hf import pick_device
+    from harness.engine.backends.hf import pick_device
 
     device = pick_device(config.device)
     if config.backend == "vllm":
@@ -70,7 +70,7 @@ def engine_device(config: EvalConfig) -> str:
         if config.device:
             raise HarnessError("--device: a served model (--backend api) runs where its server runs")
         return "remote"
-    from harness.backends.hf import pick_device
+    from harness.engine.backends.hf import pick_device
 
     return pick_device(config.device)
 
@@ -80,11 +80,11 @@ def engine_info(config: EvalConfig, spec: ModelSpec) -> dict[str, Any] | None:
     # Only when above 1, so that runs made before the flag existed still resume.
     parallel = {"data_parallel_size": config.data_parallel} if config.data_parallel > 1 else {}
     if config.backend == "vllm":
-        from harness.backends.vllm_lm import vllm_version
+        from harness.engine.backends.vllm_lm import vllm_version
 
         return {"vllm": vllm_version(), "tensor_parallel_size": config.tensor_parallel_size} | parallel
     if config.backend == "api":
-        from harness.backends import api
+        from harness.engine.backends import api
 
         assert config.base_url is not None
         url = api.completions_url(config.base_url)
@@ -111,19 +111,19 @@ def load_lm(
     given; `details` is `engine_info`'s answer."""
     chunks = None
     if config.data_parallel > 1 and config.backend in ("hf", "hf-lm-eval"):
-        from harness.backends.cached import ENGINE_CHUNKS
-        from harness.backends.parallel import DataParallelLM, worker_devices
+        from harness.engine.backends.cached import ENGINE_CHUNKS
+        from harness.engine.backends.parallel import DataParallelLM, worker_devices
 
         devices = worker_devices(device, config.data_parallel)
         lm = DataParallelLM(spec, devices, dtype, config.batch_size, config.backend == "hf")
         # A chunk is split among the workers: each gets about what a single engine would.
         chunks = {kind: size * config.data_parallel for kind, size in ENGINE_CHUNKS.items()}
     elif config.backend == "hf":
-        from harness.backends.hf import load_hf
+        from harness.engine.backends.hf import load_hf
 
         return load_hf(spec, device, dtype, config.batch_size, True, cache)
     elif config.backend == "vllm":
-        from harness.backends.vllm_lm import load_vllm
+        from harness.engine.backends.vllm_lm import load_vllm
 
         lm = load_vllm(
             spec,
@@ -134,17 +134,17 @@ def load_lm(
             data_parallel_size=config.data_parallel,
         )
     elif config.backend == "api":
-        from harness.backends.api import load_api
+        from harness.engine.backends.api import load_api
 
         assert details is not None
         url, served = details["base_url"], details["served_model"]
         lm = load_api(spec, url, served, config.api_key_env, config.batch_size)
     else:
-        from harness.backends.hf import load_hf
+        from harness.engine.backends.hf import load_hf
 
         lm = load_hf(spec, device, dtype, config.batch_size, False)
     if cache is not None:
-        from harness.backends.cached import attach
+        from harness.engine.backends.cached import attach
 
         attach(lm, cache, cache_key(config, spec, device, dtype, cache, details), chunks)
     return lm
@@ -153,9 +153,9 @@ def load_lm(
 def cache_key(
     config: EvalConfig, spec: ModelSpec, device: str, dtype: str, cache: Any, details: dict[str, Any] | None
 ) -> str:
-    """The response cache's key for a wrapped engine (`harness.response_cache`): the same for any
+    """The response cache's key for a wrapped engine (`harness.engine.response_cache`): the same for any
     `--data-parallel`, which does not change answers."""
-    from harness.response_cache import model_key, served_model_key
+    from harness.engine.response_cache import model_key, served_model_key
 
     if config.backend == "api":
         assert details is not None
@@ -170,11 +170,11 @@ def cache_key(
 def close_lm(config: EvalConfig, lm: Any) -> None:
     """Release what a backend holds outside this process (vLLM's engine processes, the
     `--data-parallel` workers)."""
-    from harness.backends.parallel import DataParallelLM
+    from harness.engine.backends.parallel import DataParallelLM
 
     if isinstance(lm, DataParallelLM):
         lm.close()
     elif config.backend == "vllm":
-        from harness.backends.vllm_lm import shutdown_vllm
+        from harness.engine.backends.vllm_lm import shutdown_vllm
 
         shutdown_vllm(lm)

@@ -6,7 +6,7 @@ process, each request list split among them and the answers merged back in order
 (`cuda:0` ... `cuda:N-1`, or all on the CPU, whose cores they share out). Requests travel as their
 `Instance.args` tuples; requests with the same context go to the same worker, so shared-context
 scoring still runs each context once. The response cache stays in this process, around this model
-(`harness.backends.cached.attach`): workers never open it. A worker that dies fails the request in
+(`harness.engine.backends.cached.attach`): workers never open it. A worker that dies fails the request in
 flight with a HarnessError naming it and its exit code; it never leaves the run waiting.
 """
 
@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 from lm_eval.api.model import LM
 
 from core.errors import HarnessError
-from harness.models import ModelSpec
+from harness.engine.models import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ def _serve(
             torch.set_num_threads(threads)
         from lm_eval.api.instance import Instance
 
-        from harness.backends.hf import load_hf
+        from harness.engine.backends.hf import load_hf
 
         lm = load_hf(spec, device, dtype, batch_size, shared_context)
         conn.send(("ok", None))

