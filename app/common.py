@@ -62,17 +62,60 @@ def stop_if_empty(has_rows: bool, what: str = "complete runs") -> None:
     st.stop()
 
 
+def md_escape(value: str) -> str:
+    """A string from the URL or the database as literal Markdown text (no links, no emphasis)."""
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIAL else ch for ch in value)
+
+
+MARKDOWN_SPECIAL = set("\\`*_[]<>#|~$:")
+
+
+def _quoted(value: str) -> str:
+    return f"“{md_escape(value)}”" if value else "(empty)"
+
+
+def _warn(message: str) -> None:
+    st.warning(message, icon="⚠️")
+
+
 def url_list(key: str, options: Sequence[str]) -> list[str]:
-    """The values of `key` in the URL that are still valid options."""
-    return [value for value in st.query_params.get_all(key) if value in options]
+    """The values of `key` in the URL that are valid options; a visible warning names the others."""
+    values = st.query_params.get_all(key)
+    unknown = [value for value in values if value not in options]
+    if unknown:
+        names = ", ".join(_quoted(v) for v in unknown)
+        _warn(f"The link's **{key}** value {names} names nothing here: left out of the filter.")
+    return [value for value in values if value in options]
 
 
-def url_value(key: str, options: Sequence[T], default: T | None = None) -> int:
-    """Index of the URL's value of `key` among `options` (else of `default`, else 0)."""
-    labels = [str(option) for option in options]
+def resolve(key: str, labels: Sequence[str], prefix: bool = False) -> int | None:
+    """Index of the URL's value of `key` among `labels`: an exact match, else (with `prefix`) the one
+    label that starts with it, as the 8-character run ids the app shows. None when the URL has no
+    value; a value that names nothing, or more than one, gives a visible warning and None."""
     value = st.query_params.get(key)
+    if value is None:
+        return None
     if value in labels:
         return labels.index(value)
+    matches = [i for i, label in enumerate(labels) if prefix and value and label.startswith(value)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        _warn(
+            f"The link's **{key}** value {_quoted(value)} is the start of {len(matches)} values here; "
+            "showing the default instead. Give more of it."
+        )
+    else:
+        _warn(f"The link's **{key}** value {_quoted(value)} names nothing here; showing the default instead.")
+    return None
+
+
+def url_value(key: str, options: Sequence[T], default: T | None = None, prefix: bool = False) -> int:
+    """Index of the URL's value of `key` among `options` (else of `default`, else 0); see `resolve`."""
+    labels = [str(option) for option in options]
+    index = resolve(key, labels, prefix)
+    if index is not None:
+        return index
     if default is not None and str(default) in labels:
         return labels.index(str(default))
     return 0
@@ -95,6 +138,7 @@ def keep(key: str, value: object) -> None:
 
 
 def multiselect(label: str, key: str, options: Sequence[str], container: object = None) -> list[str]:
+    """A multiselect (in the sidebar by default) whose values live in the URL under `key`."""
     where = container if container is not None else st.sidebar
     chosen = where.multiselect(label, options, default=url_list(key, options))  # type: ignore[attr-defined]
     keep(key, chosen)
@@ -108,8 +152,11 @@ def selectbox(
     default: str | None = None,
     help: str | None = None,
     format_func: Callable[[str], str] = str,
+    prefix: bool = False,
 ) -> str:
-    index = url_value(key, options, default)
+    """A sidebar selectbox whose value lives in the URL under `key`; with `prefix`, a unique prefix
+    of an option in the URL selects it (run ids)."""
+    index = url_value(key, options, default, prefix)
     chosen = st.sidebar.selectbox(label, list(options), index=index, help=help, format_func=format_func)
     value = str(chosen if chosen is not None else options[index])
     keep(key, value)

@@ -1,38 +1,60 @@
-"""The leaderboard's two tables: the one shown (and exported as shown) and the numbers behind it."""
+"""Tables as every page shows them: numbers already on their metric's display scale
+(`core.scale`), rounded to the metric's precision, and `core.scale.BLANK` for anything missing,
+never "None" or "nan". The numbers stay numbers (a header click sorts them); only their display
+text is set, through a pandas Styler, which `st.dataframe` and `st.table` draw as formatted."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
-from db.app_queries import LeaderboardCell
-
-MISSING = "missing"
+from core.scale import BLANK, fmt_shown, text
 
 
-def fmt(value: float | None) -> str:
+def styled(
+    frame: pd.DataFrame,
+    metric: str | None = None,
+    columns: Sequence[str] | None = None,
+    metric_of_row: Mapping[object, str] | None = None,
+) -> Styler:
+    """`frame` with BLANK for missing cells; `columns` (default: every float column) rounded for
+    `metric`, or per row for the metric `metric_of_row` names for the row's index."""
+    numeric = list(columns) if columns is not None else list(frame.select_dtypes("floating").columns)
+    style = frame.style.format(na_rep=BLANK)
+    if not numeric:
+        return style
+    if metric_of_row is None:
+        return style.format(lambda v: fmt_shown(metric or "", _number(v)), subset=numeric, na_rep=BLANK)
+    by_metric: dict[str, list[object]] = {}
+    for index, name in metric_of_row.items():
+        by_metric.setdefault(name, []).append(index)
+    for name, rows in by_metric.items():
+        style = style.format(
+            lambda v, name=name: fmt_shown(name, _number(v)),
+            subset=pd.IndexSlice[rows, numeric],
+            na_rep=BLANK,
+        )
+    return style
+
+
+def _number(value: object) -> float | None:
     if value is None:
-        return MISSING
-    return f"{value:.3f}" if abs(value) <= 1 else f"{value:.2f}"
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
-def shown_table(cells: Sequence[LeaderboardCell], by: str) -> pd.DataFrame:
-    """Models x columns, each cell `mean [low, high] (covered/total tasks)`; `missing` where a model
-    has none of a column's tasks (never a zero)."""
-    columns = sorted({c.column for c in cells})
-    models = sorted({c.model for c in cells})
-    table = pd.DataFrame(MISSING, index=pd.Index(models, name="model"), columns=columns)
-    for c in cells:
-        if c.mean is None:
-            continue
-        interval = f" [{fmt(c.ci_low)}, {fmt(c.ci_high)}]" if c.ci_low is not None else ""
-        coverage = f" ({c.covered}/{c.total} tasks)" if by == "family" else ""
-        table.loc[c.model, c.column] = f"{fmt(c.mean)}{interval}{coverage}"
-    return table
+def cells(values: Sequence[object]) -> list[str]:
+    """Display text of plain cells (a fingerprint's fields): BLANK for None and NaN."""
+    return [text(v) for v in values]
 
 
-def numbers_table(cells: Sequence[LeaderboardCell], by: str) -> pd.DataFrame:
-    """One row per cell of the shown table, unrounded, interval and coverage in their own columns."""
-    return pd.DataFrame(
-        [(c.model, c.column, c.mean, c.ci_low, c.ci_high, c.covered, c.total) for c in cells],
-        columns=["model", by, "mean", "ci95_low", "ci95_high", "tasks_covered", "tasks_total"],
-    )
+def dataframe(data: pd.DataFrame | Styler, **kwargs: Any) -> Any:
+    """`st.dataframe` with BLANK for missing cells: the grid draws a null as "None" by default,
+    whatever a Styler says."""
+    import streamlit as st
+
+    return st.dataframe(data, placeholder=BLANK, **kwargs)

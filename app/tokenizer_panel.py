@@ -108,7 +108,9 @@ def _before_after(engine: Engine) -> None:
             for c in changes
         ]
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    from app.tables import dataframe, styled
+
+    dataframe(styled(frame), hide_index=True, width="stretch")
     parity = ["parity before", "parity after"]
     long = frame.melt(id_vars="language", value_vars=parity, var_name="tokenizer", value_name="parity")
     chart = (
@@ -140,7 +142,9 @@ def render_tokenizer_panel(engine: Engine) -> None:
         "written without spaces. Score: the checkpoint's mean primary metric over its tasks in that "
         "language. See docs/tokenizers.md."
     )
+    from app.tables import dataframe, styled
+
     frame = _stats_frame(rows)
-    st.dataframe(frame, hide_index=True, width="stretch")
+    dataframe(styled(frame), hide_index=True, width="stretch")
     st.altair_chart(_parity_chart(frame))
     _before_after(engine)

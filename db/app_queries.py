@@ -20,7 +20,8 @@ from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal,
 from sqlalchemy.orm import aliased
 
 from core.languages import language_info
-from core.stats import paired_bootstrap_mean
+from core.scale import LOWER_IS_BETTER, stored_range
+from core.stats import holm, paired_permutation, verdict
 from db.models import Checkpoint, Model, Run, Sample, TaskResult
 
 PRIMARY = "primary"
@@ -109,6 +110,7 @@ class CurvePoint:
     metric: str
     value: float | None
     stderr: float | None
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,18 +170,30 @@ class RunDetail:
 
 @dataclass(frozen=True)
 class TaskDelta:
-    """B minus A on one task's per-sample primary score, paired on the document hash."""
+    """B minus A on one task's per-sample primary score, paired on the document hash; values as
+    stored (`core.scale` puts them on the display scale)."""
 
     task: str
     metric: str
+    """The metric compared (the task's primary metric, or the one asked for)."""
     n: int
     a: float
     b: float
     delta: float
     ci_low: float
     ci_high: float
+    """95% paired-bootstrap interval of `delta`, clipped to the metric's range."""
     p_value: float
+    """Two-sided paired permutation p-value (`core.stats.paired_permutation`)."""
     significant: bool
+    """`verdict` is "better" or "worse": enough evidence, and Holm-adjusted p below alpha."""
+    p_holm: float = 1.0
+    """`p_value` adjusted by Holm over all the tasks compared."""
+    differing: int = 0
+    """Documents whose scores differ between the runs."""
+    verdict: str = "not enough evidence"
+    """For B against A: better, worse, no significant difference, or not enough evidence."""
+    method: str = ""
 
 
 @dataclass(frozen=True)
@@ -396,9 +410,50 @@ def checkpoint_curve(
         latest.c.metric,
         latest.c.value,
         latest.c.stderr,
+        latest.c.family,
     ).order_by(func.coalesce(latest.c.step, -1), latest.c.task)
     with engine.connect() as conn:
         return [CurvePoint(**row._mapping) for row in conn.execute(query)]
+
+
+def checkpoint_results(
+    engine: Engine, checkpoint_id: int, metric: str = PRIMARY, filters: Filters = Filters()
+) -> list[CurvePoint]:
+    """One checkpoint's newest complete result per task (the base model's point of a curve)."""
+    latest = latest_results(engine, metric, filters, per="checkpoint")
+    query = (
+        select(
+            latest.c.checkpoint_id,
+            latest.c.step,
+            latest.c.tokens_seen,
+            latest.c.task,
+            latest.c.language,
+            latest.c.metric,
+            latest.c.value,
+            latest.c.stderr,
+            latest.c.family,
+        )
+        .where(latest.c.checkpoint_id == checkpoint_id)
+        .order_by(latest.c.task)
+    )
+    with engine.connect() as conn:
+        return [CurvePoint(**row._mapping) for row in conn.execute(query)]
+
+
+def checkpointed_models(engine: Engine) -> list[str]:
+    """Models with complete results on at least one checkpoint with a training step, the most
+    such checkpoints first (then by name): what the Checkpoints page can draw a curve for."""
+    count = func.count(func.distinct(Checkpoint.id))
+    query = (
+        select(Model.name, count.label("checkpoints"))
+        .join(Checkpoint, Checkpoint.model_id == Model.id)
+        .join(Run, Run.checkpoint_id == Checkpoint.id)
+        .where(Run.status == "complete", Checkpoint.step.is_not(None))
+        .group_by(Model.name)
+        .order_by(count.desc(), Model.name)
+    )
+    with engine.connect() as conn:
+        return [row.name for row in conn.execute(query)]
 
 
 def base_checkpoint(engine: Engine, model: str) -> CheckpointRow | None:
@@ -543,25 +598,25 @@ def run_detail(engine: Engine, run_id: str) -> RunDetail | None:
         return RunDetail(**row._mapping, results=rows)
 
 
-def _sample_metrics(engine: Engine, run_ids: Sequence[str], metric: str) -> dict[str, str]:
-    """Task -> the per-document score compared (`primary`: what each task's family declared, a
-    score key or `numerator/denominator`; else the metric named)."""
+def _sample_metrics(engine: Engine, run_ids: Sequence[str], metric: str) -> dict[str, tuple[str, str]]:
+    """Task -> (the metric compared, the per-document score behind it): `primary` is what each
+    task's family declared (a score key or `numerator/denominator`); else the metric named."""
     query = (
         select(TaskResult.task, TaskResult.primary_metric, TaskResult.sample_metric)
         .where(TaskResult.run_id.in_(run_ids))
         .distinct()
     )
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, str]] = {}
     with engine.connect() as conn:
         for task, primary, sample in conn.execute(query):
             if metric != PRIMARY:
-                out[task] = metric
+                out[task] = (metric, metric)
             elif primary is not None:
-                out[task] = sample or primary
+                out[task] = (primary, sample or primary)
     return out
 
 
-def _score_of(sample: Any, per_task: dict[str, str]) -> ColumnElement[Any]:
+def _score_of(sample: Any, per_task: dict[str, tuple[str, str]]) -> ColumnElement[Any]:
     """One document's score: per task, a key of its scores or the ratio of two."""
 
     def value(key: str) -> ColumnElement[Any]:
@@ -574,12 +629,12 @@ def _score_of(sample: Any, per_task: dict[str, str]) -> ColumnElement[Any]:
         return literal(None)
     # One branch per score key, not per task: 400 FLORES directions share `chrf++`.
     tasks_of: dict[str, list[str]] = defaultdict(list)
-    for task, key in per_task.items():
+    for task, (_, key) in per_task.items():
         tasks_of[key].append(task)
     return case(*((sample.task.in_(tasks), value(key)) for key, tasks in tasks_of.items()), else_=None)
 
 
-def _paired(run_a: str, run_b: str, per_task: dict[str, str]) -> Select[Any]:
+def _paired(run_a: str, run_b: str, per_task: dict[str, tuple[str, str]]) -> Select[Any]:
     """Per-sample scores of the documents both runs scored, paired on task and document hash."""
     a = aliased(Sample, name="a")
     b = aliased(Sample, name="b")
@@ -603,8 +658,10 @@ def compare_runs(
 ) -> list[TaskDelta]:
     """Per task: B minus A on the mean per-document primary score as each task's family declared
     it (sentence chrF++ for FLORES, accuracy for choice tasks, a record's points rate), documents
-    paired on their hash, with a paired-bootstrap 95% interval and p-value
-    (`core.stats.paired_bootstrap_mean`). Significant: p < alpha."""
+    paired on their hash: a paired permutation test (`core.stats.paired_permutation`: exact
+    McNemar for 0/1 scores) with a paired-bootstrap 95% interval clipped to the metric's range,
+    p-values adjusted by Holm over the tasks compared, and a verdict that says "not enough
+    evidence" where too few documents differ for any outcome to reach `alpha`."""
     per_task = _sample_metrics(engine, [run_a, run_b], metric)
     query = _paired(run_a, run_b, per_task)
     scores: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
@@ -614,10 +671,16 @@ def compare_runs(
                 continue
             scores[row.task][0].append(float(row.score_a))
             scores[row.task][1].append(float(row.score_b))
+    tasks = sorted(scores)
+    results = [
+        paired_permutation(*scores[task], value_range=stored_range(per_task[task][0]), resamples=resamples)
+        for task in tasks
+    ]
+    adjusted = holm([r.p_value for r in results])
     out = []
-    for task, (a, b) in sorted(scores.items()):
-        result = paired_bootstrap_mean(a, b, resamples=resamples)
-        name = per_task[task]
+    for task, result, p_holm in zip(tasks, results, adjusted, strict=True):
+        name = per_task[task][0]
+        said = verdict(result, p_holm, alpha, lower_is_better=name in LOWER_IS_BETTER)
         out.append(
             TaskDelta(
                 task,
@@ -629,7 +692,11 @@ def compare_runs(
                 result.ci_low,
                 result.ci_high,
                 result.p_value,
-                result.p_value < alpha,
+                said in ("better", "worse"),
+                p_holm,
+                result.differing,
+                said,
+                result.method,
             )
         )
     return out

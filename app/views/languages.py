@@ -4,7 +4,9 @@ script or benchmark family with each group's mean first; or every model minus a 
 import streamlit as st
 
 from app.charts import heatmap_chart, heatmap_frame
-from app.common import engine, multiselect, selectbox, stop_if_empty
+from app.common import engine, md_escape, multiselect, selectbox, stop_if_empty
+from app.tables import dataframe, styled
+from core.scale import FRACTIONS, fmt_shown
 from db import app_queries as q
 from db.heatmap import heatmap
 
@@ -29,19 +31,21 @@ filters = q.Filters(
 hm = heatmap(engine(), metric, group_by, filters, base=base, order=order)  # type: ignore[arg-type]
 if not hm.cells:
     if base is not None:
-        st.warning(f"No other model shares a task with {base} on {metric} under these filters.")
+        st.warning(f"No other model shares a task with {md_escape(base)} on {metric} under these filters.")
     else:
         st.warning(f"No results for {metric} match the filters.")
     st.stop()
 
 languages = sum(len(codes) for codes in hm.languages.values())
 models = len({c.model for c in hm.cells})
+unit = "x100, on 0-100 as the leaderboard shows it" if metric in FRACTIONS else "in its own unit"
 st.caption(
-    f"{languages} languages x {models} models. Each cell: the model's mean {metric} over the "
-    "language's tasks (its newest complete result per task); each group starts with the models' "
-    "mean over its languages. "
+    f"{languages} languages x {models} models. Each cell: the model's mean {metric} ({unit}) over "
+    "the language's tasks (its newest complete result per task); each group starts with each "
+    "model's mean over the group's languages it has, starred (*) when that is fewer than all of "
+    "them (the tooltip and the table of group means say how many, e.g. 1 of 13). "
     + (
-        f"Difference mode: each cell is the model minus {base} over the tasks both were scored on "
+        f"Difference mode: each cell is the model minus {md_escape(base)} over the tasks both were scored on "
         "(red: below the base, blue: above). "
         if base is not None
         else ""
@@ -54,7 +58,13 @@ frame = heatmap_frame(hm, metric)
 numbers = frame[frame.language != ""][["group", "language", "row", "model", "value", "n", "tasks"]]
 table = numbers.pivot_table(index=["group", "row"], columns="model", values="value", sort=False)
 table = table[sorted(table.columns)]
-st.dataframe(table, width="stretch")
+dataframe(styled(table, metric), width="stretch")
+
+means = frame[frame.language == ""]
+st.caption("Group means: each model's mean over the group's languages it has, and how many that is.")
+cells = [f"{fmt_shown(metric, v)} ({c})" for v, c in zip(means.value, means.languages, strict=True)]
+by_group = means.assign(cell=cells).pivot(index="group", columns="model", values="cell").reindex(hm.groups)
+dataframe(styled(by_group[sorted(by_group.columns)]), width="stretch")
 st.download_button(
     "Download CSV (numbers)",
     numbers.rename(columns={"row": "name", "value": "difference" if base else metric})

@@ -156,3 +156,22 @@ def seed(url: str) -> Seeded:
     store.finish_run(factory, failed, "failed", error="KeyboardInterrupt")
     engine.dispose()
     return seeded
+
+
+def seed_two_documents(url: str) -> tuple[str, str]:
+    """Two models on XNLI Swahili with two documents each, A right on both and B wrong on both:
+    the most extreme outcome two documents allow, which no valid two-sided test can call
+    significant at 0.05 (the smallest possible p is 0.5). Returns (run A, run B)."""
+    factory = make_session_factory(make_engine(url))
+    runs = []
+    for model, right in (("two-a", 1.0), ("two-b", 0.0)):
+        run_id = store.start_run(factory, Lineage(model), f"org/{model}", "hub", _fingerprint("float32"))
+        samples = [
+            SampleRecord(i, f"xnli_sw-{i}", f"Premise {i}? Hypothesis {i}", "0", "", {"acc": right})
+            for i in range(2)
+        ]
+        metrics = [MetricResult("xnli_sw", "acc", right, 0.0, 2, "acc|mean")]
+        _store(factory, run_id, TaskOutcome("xnli_sw", "xnli-prompt-v1", "b" * 64, metrics, samples))
+        store.finish_run(factory, run_id, "complete")
+        runs.append(run_id)
+    return runs[0], runs[1]

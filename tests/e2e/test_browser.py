@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -273,7 +274,7 @@ def test_languages_heatmap_cells_equal_the_database(real_db: RealSeed, real_serv
             assert len(shown) == len(cells) == len(expected)
             for key, (value, n, tasks) in expected.items():
                 mark = shown[key]
-                assert float(mark["acc"]) == pytest.approx(value, abs=1e-9), key
+                assert float(mark["acc"]) == pytest.approx(100 * value, abs=1e-7), key  # 0-100
                 assert (int(mark["n (documents)"]), int(mark["tasks"])) == (n, tasks), key
             # Resource level high first (Chinese, English, ...), low last (Lingala, Zulu, ...).
             groups = [m["resource level"] for m in marks]
@@ -284,7 +285,9 @@ def test_languages_heatmap_cells_equal_the_database(real_db: RealSeed, real_serv
                     for m in cells
                     if m["model"] == mean["model"] and m["resource level"] == mean["resource level"]
                 ]
-                assert float(mean["acc"]) == pytest.approx(sum(members) / len(members), abs=1e-9)
+                assert float(mean["acc"]) == pytest.approx(sum(members) / len(members), abs=1e-7)
+                covered, total = mean["languages"].split(" of ")  # the model's own coverage
+                assert int(covered) == len(members) <= int(total)
             # Hover a cell (its centre, where its number is written): the tooltip shows value and n.
             last = page.locator(
                 "[data-testid='stVegaLiteChart'] svg path[aria-roledescription='rect mark']"
@@ -313,7 +316,7 @@ def test_languages_heatmap_cells_equal_the_database(real_db: RealSeed, real_serv
                 if int(m["tasks"]) == expected[(m["model"], code)][2] == expected[("tiny-a", code)][2]:
                     # Every task shared: the difference of the two cells above.
                     difference = expected[(m["model"], code)][0] - expected[("tiny-a", code)][0]
-                    assert float(m["acc, model minus tiny-a"]) == pytest.approx(difference, abs=1e-9)
+                    assert float(m["acc, model minus tiny-a"]) == pytest.approx(100 * difference, abs=1e-7)
                     compared += 1
             assert compared >= 20  # tiny-b's 20 languages at least
             _screenshot(page, "app-languages-difference")
@@ -321,7 +324,12 @@ def test_languages_heatmap_cells_equal_the_database(real_db: RealSeed, real_serv
             browser.close()
 
 
-def test_compare_scatter_marks_significant_tasks(real_db: RealSeed, real_server: str) -> None:
+def test_compare_scatter_marks_verdicts_and_never_significant_at_n_2(
+    real_db: RealSeed, real_server: str
+) -> None:
+    """Every task of the real seed has 2 documents (`--limit 2`): no outcome of a valid test can be
+    significant there, so every task says "not enough evidence", whatever its delta (xnli_sw's
+    -0.5 with interval [-1, 0] was once "significant, p = 0.001"); p-values are Holm-adjusted."""
     from playwright.sync_api import expect, sync_playwright
 
     from db import app_queries as q
@@ -332,23 +340,184 @@ def test_compare_scatter_marks_significant_tasks(real_db: RealSeed, real_server:
     deltas = {d.task: d for d in q.compare_runs(engine, a, b)}
     engine.dispose()
     assert len(deltas) >= 20
+    assert {d.n for d in deltas.values()} == {2}
+    assert {d.verdict for d in deltas.values()} == {"not enough evidence"}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{real_server}/compare?a={a}&b={b}", timeout=60_000)
+            page = _recording_page(browser)
+            page.goto(f"{real_server}/compare?a={a[:8]}&b={b[:8]}", timeout=60_000)  # ids as shown
             expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=60_000)
             page.wait_for_timeout(1500)
+            assert page.locator("[data-testid='stAlert']").count() == 0  # the prefixes named the runs
             points = _marks(page, "point")
             assert {p["task"] for p in points} == set(deltas)
             for p in points:  # the tooltip's fields, as Vega labels each point
                 d = deltas[p["task"]]
-                assert (p["A"], p["B"], p["p-value"]) == (f"{d.a:.3f}", f"{d.b:.3f}", f"{d.p_value:.4f}")
-                assert (p["p < 0.05 (paired bootstrap)"] != "not significant") == d.significant
+                scale = 100 if d.metric in ("acc", "f1") else 1
+                assert (p["A"], p["B"]) == (f"{scale * d.a:.1f}", f"{scale * d.b:.1f}"), p
+                assert (p["p-value"], p["p (Holm)"]) == (f"{d.p_value:.4f}", f"{d.p_holm:.4f}")
+                assert p["verdict"] == "not enough evidence"
             lines = page.eval_on_selector_all(
                 "[data-testid='stVegaLiteChart'] svg path[aria-roledescription='line mark']",
                 "els => els.length",
             )
             assert lines == len({d.metric for d in deltas.values()})  # one y = x diagonal per metric
+            text = page.locator("[data-testid='stMain']").inner_text()
+            grid = page.locator("[data-testid='stDataFrame']").first.inner_html()
+            assert "p (Holm)" in grid and "not enough evidence" in grid
+            assert "significant" not in (text + grid).replace("no significant difference", "")
+            _no_none(page)
+        finally:
+            browser.close()
+
+
+RECORD_CANVAS_TEXT = """
+window.__drawn = [];
+const fill = CanvasRenderingContext2D.prototype.fillText;
+CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+  window.__drawn.push(String(text));
+  return fill.call(this, text, ...rest);
+};
+"""
+"""An init script that records every text a canvas draws: the grids draw their cells on a canvas,
+where a missing value's "None" is not in the HTML (the grid's accessible table leaves it empty)."""
+
+
+def _recording_page(browser: Any) -> Any:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.add_init_script(RECORD_CANVAS_TEXT)
+    return page
+
+
+def _no_none(page: object) -> list[str]:
+    """No "None" and no "nan" in the page's text, in its tables, or drawn in any grid's cells."""
+    import re
+
+    text = page.locator("[data-testid='stMain']").inner_text()  # type: ignore[attr-defined]
+    grids = page.locator("[data-testid='stDataFrame']").count()  # type: ignore[attr-defined]
+    drawn = page.evaluate("() => window.__drawn || []")  # type: ignore[attr-defined]
+    if grids:
+        assert drawn, "no canvas text recorded: open the page with _recording_page"
+    everything = text + "\n" + "\n".join(drawn)
+    for word in ("None", "nan", "NaN"):
+        hits = [m.start() for m in re.finditer(rf"\b{word}\b", everything)]
+        assert not hits, (word, everything[max(0, hits[0] - 200) : hits[0] + 200])
+    return list(drawn)
+
+
+def test_no_none_on_any_page(real_db: RealSeed, real_server: str) -> None:
+    """Missing values are one dash on every page, in grids and tables alike."""
+    from playwright.sync_api import expect, sync_playwright
+
+    a, b = real_db.runs["tiny-a"], real_db.runs["tiny-b"]
+    paths = [
+        "/languages?metric=acc&group=resource",
+        "/languages?metric=chrf%2B%2B&group=script",
+        "/checkpoints",
+        f"/compare?a={a}&b={b}",
+        f"/run?run={real_db.runs['tiny-cpt@200']}",
+        f"/run?run={a}",
+    ]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for path in paths:
+                page = _recording_page(browser)
+                page.goto(f"{real_server}{path}", timeout=60_000)
+                expect(
+                    page.locator("[data-testid='stDataFrame'], [data-testid='stTable']").first
+                ).to_be_visible(timeout=60_000)
+                page.wait_for_load_state("networkidle")
+                page.wait_for_timeout(1500)
+                drawn = _no_none(page)
+                if path.startswith(("/languages?metric=acc", "/run")):
+                    # tiny-cpt has no French (Languages); spBLEU is not computed here (Run).
+                    assert "—" in drawn, (path, drawn[:50])
+                page.close()
+        finally:
+            browser.close()
+
+
+def test_languages_on_the_leaderboards_scale(real_db: RealSeed, real_server: str) -> None:
+    """A language with one accuracy task: its Languages cell equals that task's Leaderboard cell
+    (primary metric, 0-100)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from core.languages import language_info
+    from db import leaderboard as lb
+    from db.session import make_engine
+
+    engine = make_engine(real_db.url)
+    board = lb.leaderboard(engine, by="task")
+    engine.dispose()
+    [row] = [r for r in board.rows if r.model == "tiny-a"]
+    expected = row.cells["xnli_hi"].value  # Hindi: XNLI's is its only accuracy task in the seed
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{real_server}/languages?metric=acc&group=resource", timeout=60_000)
+            expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1500)
+            marks = {(m["model"], m["row"]): m for m in _marks(page, "rect mark")}
+            hindi = marks[("tiny-a", f"{language_info('hin_Deva').name} · hin_Deva")]
+            assert int(hindi["tasks"]) == 1
+            assert float(hindi["acc"]) == pytest.approx(expected, abs=0.05)
+        finally:
+            browser.close()
+
+
+def test_run_links_warn_or_take_a_prefix(real_db: RealSeed, real_server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    run = real_db.runs["tiny-cpt@200"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{real_server}/run?run=nope", timeout=60_000)
+            alert = page.locator("[data-testid='stAlert']").first
+            expect(alert).to_be_visible(timeout=60_000)
+            assert "run" in alert.inner_text() and "nope" in alert.inner_text()
+            page.goto(f"{real_server}/run?run={run[:8]}", timeout=60_000)
+            expect(page.get_by_role("heading", name=f"tiny-cpt · {run}")).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1000)
+            assert page.locator("[data-testid='stAlert']").count() == 0
+            page.goto(f"{real_server}/languages?metric=acc&model=ghost", timeout=60_000)
+            alert = page.locator("[data-testid='stAlert']").first
+            expect(alert).to_be_visible(timeout=60_000)
+            assert "ghost" in alert.inner_text()
+        finally:
+            browser.close()
+
+
+def test_checkpoints_open_on_a_model_with_checkpoints_and_a_base_point(
+    real_db: RealSeed, real_server: str
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{real_server}/checkpoints", timeout=60_000)
+            expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1500)
+            assert "model=tiny-cpt" in page.url  # not tiny-a, the first model by name
+            points = _marks(page, "point")
+            steps = {p["step"] for p in points}
+            assert {"0", "100", "200", "300"} <= steps, steps
+            assert {p["checkpoint"] for p in points if p["step"] == "0"} == {"base"}
+            lines = {p["family"] for p in points}
+            assert lines and lines <= {"flores", "afrixnli", "xnli"}  # one line per family
+            page.goto(f"{real_server}/checkpoints?model=tiny-cpt&metric=acc&family=afrixnli", timeout=60_000)
+            expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1500)
+            tasks = {p["task"] for p in _marks(page, "point")}
+            assert tasks == {"afrixnli_lin", "afrixnli_swa"}
+            heat = [m["language"] for m in _marks(page, "rect mark")]
+            assert heat and all(" · " in name for name in heat)  # "Lingala · lin_Latn", not a code
+            _screenshot(page, "app-checkpoints-family")
         finally:
             browser.close()

@@ -263,6 +263,77 @@ def test_runs_detail_compare_and_paired_samples(engine: Engine, seeded: Seeded) 
     )
 
 
+def _mcnemar(a: list[float], b: list[float]) -> float:
+    """Exact two-sided McNemar p-value, from the binomial directly: an independent reference."""
+    up = sum(1 for x, y in zip(a, b, strict=True) if y > x)
+    down = sum(1 for x, y in zip(a, b, strict=True) if x > y)
+    k = up + down
+    if k == 0:
+        return 1.0
+    tail = sum(math.comb(k, i) for i in range(min(up, down) + 1)) / 2**k
+    return min(1.0, 2 * tail)
+
+
+def test_compare_runs_tests_with_mcnemar_and_holm(engine: Engine, seeded: Seeded) -> None:
+    run_a, run_b = seeded.runs["base-model"], seeded.runs["lin-cpt@300"]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Sample.run_id, Sample.task, Sample.doc_hash, Sample.scores).where(
+                Sample.run_id.in_([run_a, run_b])
+            )
+        ).all()
+    acc: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for run_id, task, doc_hash, sample_scores in rows:
+        if "acc" in sample_scores:
+            acc[(run_id, task)][doc_hash] = float(sample_scores["acc"])
+    deltas = q.compare_runs(engine, run_a, run_b, resamples=200)
+    assert len(deltas) == 6
+    checked = 0
+    for d in deltas:
+        if d.metric == "acc":
+            a, b = acc[(run_a, d.task)], acc[(run_b, d.task)]
+            shared = sorted(set(a) & set(b))
+            assert d.p_value == pytest.approx(
+                _mcnemar([a[h] for h in shared], [b[h] for h in shared]), abs=1e-12
+            )
+            assert d.differing == sum(1 for h in shared if a[h] != b[h])
+            checked += 1
+        span = 1.0 if d.metric == "acc" else 100.0  # the interval is clipped to the metric's span
+        assert -span <= d.ci_low <= d.delta <= d.ci_high <= span
+    assert checked == 3
+    # Holm over the tasks compared, by hand: sorted p-values times (m - rank), running maximum.
+    ps = sorted((d.p_value, d.task) for d in deltas)
+    running, expected = 0.0, {}
+    for rank, (p, task) in enumerate(ps):
+        running = max(running, min(1.0, (len(ps) - rank) * p))
+        expected[task] = running
+    for d in deltas:
+        assert d.p_holm == pytest.approx(expected[d.task], abs=1e-12)
+        if d.differing < 6:
+            assert d.verdict == "not enough evidence" and not d.significant
+        elif d.p_holm >= 0.05:
+            assert d.verdict == "no significant difference" and not d.significant
+        else:
+            assert d.verdict == ("better" if d.delta > 0 else "worse") and d.significant
+    lingala = {d.task: d for d in deltas}["flores_eng_Latn-lin_Latn"]
+    assert lingala.verdict == "better"  # +10 chrF++ and more on 20 documents
+
+
+def test_checkpointed_models_and_the_base_results(engine: Engine) -> None:
+    assert q.checkpointed_models(engine) == ["lin-cpt"]  # the only model with training steps
+    base = q.base_checkpoint(engine, "lin-cpt")
+    assert base is not None and base.model == "base-model"
+    points = q.checkpoint_results(engine, base.id, metric="acc")
+    latest = _latest_per_model(engine)
+    assert {p.task: p.value for p in points} == {
+        task: row["value"]
+        for (model, task), row in latest.items()
+        if model == "base-model" and row["metric"] == "acc"
+    }
+    assert {p.family for p in points} == {"xnli", "afrixnli"}
+    assert {p.family for p in q.checkpoint_curve(engine, "lin-cpt")} == {"flores", "xnli", "afrixnli"}
+
+
 def test_sqlite_and_postgresql_give_the_same_leaderboard(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
