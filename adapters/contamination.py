@@ -1,4 +1,4 @@
-"""A recipe's training text against its evaluation tasks (`harness.contamination`): for
+"""A recipe's training text against its evaluation tasks (`harness.analysis.contamination`): for
 `harness contamination --recipe` and for `harness adapt`, which records the result in every
 checkpoint's manifest under `recipe["contamination"]`."""
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.recipes import ParallelSource, SftParallelSource, SftSource, TextSource, recipe_path
 from core.errors import HarnessError
-from harness.contamination import ContaminationReport, TrainingFile, check
+from harness.analysis.contamination import ContaminationReport, TrainingFile, check
 
 
 def training_files(recipe: Any, recipe_file: Path) -> list[TrainingFile]:
@@ -48,7 +48,7 @@ def check_recipe(
 ) -> ContaminationReport:
     """The recipe's training files against `tasks` (default: its eval_tasks), with the evaluation data
     from `data_dir` (default: its eval_data_dir, then HARNESS_DATA_DIR, then the cache)."""
-    from harness.contamination import DEFAULT_NGRAM
+    from harness.analysis.contamination import DEFAULT_NGRAM
     from harness.engine.data import resolve
 
     files = training_files(recipe, recipe_file)

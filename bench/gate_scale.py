@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from harness.gate import compare, load_side  # noqa: E402
+from harness.analysis.gate import compare, load_side  # noqa: E402
 
 
 def write_run(path: Path, run_id: str, scores: dict[str, np.ndarray]) -> None:

@@ -1,5 +1,5 @@
 """Contamination records of checkpoints, as `harness adapt` stores them in the manifest's recipe
-(`checkpoints.recipe["contamination"]`, written by `harness.contamination`):
+(`checkpoints.recipe["contamination"]`, written by `harness.analysis.contamination`):
 
     {"ngram": 13, "contaminated": bool, "checked_at": ISO time, "sources": [{"path", "sha256"}],
      "tasks": {task: {"documents": int, "hit": int, "share": float, "doc_ids": [int, ...]}}}

@@ -121,7 +121,7 @@ class TokenizerStat(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"), index=True)
     tokenizer_sha256: Mapped[str] = mapped_column(String(64))
-    """SHA-256 over the tokenizer's files (names and contents), as `harness.tokenizer_report` lists them."""
+    """SHA-256 over the tokenizer's files (names and contents), as `harness.analysis.tokenizer_report` lists them."""
     vocab_size: Mapped[int] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(32))
     """A FLORES-200 code (`lin_Latn`)."""

@@ -1,16 +1,16 @@
-"""Write the per-file SHA-256 pins of each family's `source.py` from a verified offline copy's
-SHA256SUMS (run once, commit the result; the harness never reads the offline copy at run time).
+"""Write the per-file SHA-256 pins of each family (`tasks/<family>/<block>.sha256`, read by its
+`source.py` through `tasks.datasource.load_pins`) from a verified offline copy's SHA256SUMS (run
+once, commit the result; the harness never reads the offline copy at run time).
 
     .venv/bin/python scripts/pin_data_files.py ../shared/data/SHA256SUMS
 """
 
-import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCKS = {
-    # block name in source.py: (file, data-root-relative folders pinned)
+    # block: (its family's source.py, data-root-relative folders pinned)
     "xnli": ("tasks/xnli/source.py", ("xnli/",)),
     "afrixnli": ("tasks/xnli/source.py", ("afrixnli/",)),
     "kobest": ("tasks/kobest/source.py", ("kobest/",)),
@@ -28,15 +28,9 @@ def main(sums: Path) -> None:
     )
     for block, (file, folders) in BLOCKS.items():
         pinned = [line for line in lines if line.split("  ", 1)[1].startswith(folders)]
-        path = ROOT / file
-        text = path.read_text()
-        head = rf'(# BEGIN PINS {block}\n\w+ = parse_sha256sums\("""\n)'
-        pattern = re.compile(head + r'(?:[0-9a-f]{64}  [^\n]*\n)*(""")')
-        body = "".join(f"{line}\n" for line in pinned)
-        text, count = pattern.subn(lambda m, body=body: m.group(1) + body + m.group(2), text)
-        assert count == 1, f"{file}: no PINS block {block}"
-        path.write_text(text)
-        print(f"{file} [{block}]: {len(pinned)} files")
+        path = (ROOT / file).parent / f"{block}.sha256"
+        path.write_text("".join(f"{line}\n" for line in pinned))
+        print(f"{path.relative_to(ROOT)}: {len(pinned)} files")
 
 
 if __name__ == "__main__":

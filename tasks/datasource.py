@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
+from core.errors import HarnessError
+
 DownloadKind = Literal["tarball", "zip", "github", "hf"]
 """`tarball` / `zip`: an archive at a URL; `github`: a repository's zipball at a pinned commit
 (its top folder `<owner>-<repo>-<sha>/` is stripped); `hf`: files of a Hugging Face hub dataset at a
@@ -109,6 +111,22 @@ class DataSource:
         if any(d.sha256 for d in self.downloads):
             parts.append("archive SHA-256")
         return " + ".join(parts) or "revision only (no checksum)"
+
+
+def load_pins(source_file: str, block: str) -> dict[str, str]:
+    """A family's per-file pins: `<block>.sha256` beside its `source.py` (`sha256sum` format, data-root
+    relative paths), read once at import; a missing or malformed file is an error naming it."""
+    path = Path(source_file).parent / f"{block}.sha256"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HarnessError(f"{path}: the data pins of {block} cannot be read ({exc})") from exc
+    pins = parse_sha256sums(text)
+    bad = [p for p, digest in pins.items() if len(digest) != 64 or not p]
+    if bad or not pins:
+        example = bad[0] if bad else "the file is empty"
+        raise HarnessError(f"{path}: not `sha256sum` lines (<64 hex>  <path>): {example}")
+    return pins
 
 
 def parse_sha256sums(text: str) -> dict[str, str]:

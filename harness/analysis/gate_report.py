@@ -5,7 +5,7 @@ from typing import Any
 
 from core.scale import fmt, fmt_delta
 from core.stats import min_differing
-from harness.gate import GateReport, TaskVerdict
+from harness.analysis.gate import GateReport, TaskVerdict
 
 HEADER = (
     "task",

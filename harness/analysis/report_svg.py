@@ -10,7 +10,7 @@ from html import escape
 from itertools import groupby
 
 from core.scale import FRACTIONS, fmt_shown, scale_of
-from harness.report import Bar
+from harness.analysis.report_model import Bar
 
 WIDTH, LABEL, VALUE = 760, 270, 70
 ROW, HEAD, TOP, AXIS = 20, 22, 46, 30

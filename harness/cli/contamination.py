@@ -27,7 +27,7 @@ def contamination_command(
     1 contaminated, 2 bad input."""
     from pathlib import Path
 
-    from harness import contamination as hc
+    from harness.analysis import contamination as hc
     from harness.engine.data import resolve
 
     quiet_engine_logs(False)

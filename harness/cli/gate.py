@@ -53,9 +53,9 @@ def gate_command(
 ) -> None:
     """Fail (exit 1) when the candidate scores worse than the baseline beyond noise; exit 2 when
     the two cannot be compared; exit 0 otherwise."""
-    from harness.gate import compare, load_side
-    from harness.gate_report import print_text, to_markdown
-    from harness.gate_report import to_json as gate_json
+    from harness.analysis.gate import compare, load_side
+    from harness.analysis.gate_report import print_text, to_markdown
+    from harness.analysis.gate_report import to_json as gate_json
 
     try:
         report = compare(

@@ -19,7 +19,7 @@ def ingest_lm_eval(
     from core.lineage import Lineage
     from db.session import make_engine, make_session_factory
     from db.store import store_imported_run
-    from harness.ingest import find_results, read_results
+    from harness.analysis.ingest import find_results, read_results
 
     try:
         files = find_results(Path(folder))

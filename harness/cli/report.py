@@ -28,7 +28,7 @@ def report_command(
 ) -> None:
     """Write a self-contained report of one run (tables, leaderboard row, per-language chart,
     comparison with a baseline, fingerprint) as Markdown or offline HTML."""
-    from harness.report import run_report
+    from harness.analysis.report import run_report
 
     try:
         run_report(ref, out, output_format.value, baseline, tasks, db, json_output)

@@ -27,7 +27,7 @@ def tokenizer_report_command(
 ) -> None:
     """Tokens per word and character, bytes per token, parity with English, unknown and byte-fallback
     tokens per language on FLORES-200 (docs/tokenizers.md); stored under each model's checkpoint."""
-    from harness import tokenizer_report as tr
+    from harness.analysis import tokenizer_report as tr
 
     quiet_engine_logs(False)
     try:

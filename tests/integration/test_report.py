@@ -273,7 +273,7 @@ def _rows(text: str, section: str, task: str) -> list[list[str]]:
 
 
 def test_report_fit_for_a_model_card(tmp_path: Path) -> None:
-    from harness.report import build_report, write_report
+    from harness.analysis.report import build_report, write_report
 
     url = f"sqlite:///{tmp_path / 'card.db'}"
     baseline, candidate = _seed(url, tmp_path)
@@ -341,8 +341,8 @@ def test_report_fit_for_a_model_card(tmp_path: Path) -> None:
 
 
 def test_report_ranks_among_two_models(tmp_path: Path) -> None:
-    from harness.report import build_report
-    from harness.report_render import rank_text, to_markdown
+    from harness.analysis.report import build_report
+    from harness.analysis.report_render import rank_text, to_markdown
 
     url = f"sqlite:///{tmp_path / 'two.db'}"
     _, candidate = _seed(url, tmp_path, models=("card-model", "other-model"))

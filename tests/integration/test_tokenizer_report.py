@@ -14,7 +14,7 @@ from adapters.cli import adapt
 from db.models import TokenizerStat
 from db.session import make_engine
 from db.tokenizer_queries import tokenized_checkpoints, tokenizer_rows
-from harness.tokenizer_report import tokenizer_sha256
+from harness.analysis.tokenizer_report import tokenizer_sha256
 from tests.conftest import need_shared_data, run_harness
 
 LANGS = ["eng_Latn", "lin_Latn", "zho_Hans", "kor_Hang"]

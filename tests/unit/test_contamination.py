@@ -13,7 +13,7 @@ from core.ngrams import NgramStream, char_lengths, char_ngrams, group_chars, ngr
 from db import store
 from db.contamination import by_checkpoint, by_run, parse
 from db.session import make_engine, make_session_factory
-from harness.contamination import TrainingFile, index_task, scan, task_hits
+from harness.analysis.contamination import TrainingFile, index_task, scan, task_hits
 from tests.conftest import need_shared_data
 from tests.pg import new_database, postgres_url  # noqa: F401  (postgres_url: the server fixture)
 

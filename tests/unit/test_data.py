@@ -12,7 +12,7 @@ import pytest
 
 from core.errors import HarnessError
 from harness.engine import data
-from tests.conftest import run_harness
+from tests.conftest import ROOT, run_harness
 
 
 def _tarball(lines: int = 3) -> bytes:
@@ -175,3 +175,17 @@ def test_more_mirrors_than_downloads_is_an_error(tmp_path: Path) -> None:
 def test_sgm_segments_one_per_line_as_the_official_recipe() -> None:
     sgm = '<doc docid="a">\n<seg id="1">A & B</seg>\n<p>\n<seg id="2"> two </seg>\n</doc>\n'
     assert data.sgm_to_text(sgm) == "A & B\n two \n"
+
+
+def test_pins_are_data_files_beside_each_source(tmp_path: Path) -> None:
+    from tasks.datasource import load_pins
+
+    pin_files = sorted((ROOT / "tasks").glob("*/*.sha256"))
+    assert len(pin_files) == 8  # xnli, afrixnli, kobest, ceval, agieval, gaokao_bench, terminology, sib200
+    assert sum(len(load_pins(str(p.parent / "source.py"), p.stem)) for p in pin_files) == 263 + 609
+    source = tmp_path / "source.py"
+    with pytest.raises(HarnessError, match=r"toy\.sha256: the data pins of toy cannot be read"):
+        load_pins(str(source), "toy")
+    (tmp_path / "toy.sha256").write_text("abc  toy/a.txt\n")
+    with pytest.raises(HarnessError, match=r"toy\.sha256: not `sha256sum` lines"):
+        load_pins(str(source), "toy")

@@ -226,7 +226,7 @@ def _copa_like(n: int = 100) -> list[float]:
 def test_three_of_100_worse_is_noise_whichever_three(tmp_path: Path, draw: int) -> None:
     # The case: the verdict must not depend on which 3 documents changed. Exact McNemar
     # p for 3 discordant documents, all one way, is 0.25 (scipy.stats.binomtest(0, 3).pvalue).
-    from harness.gate import compare, side_from_rows
+    from harness.analysis.gate import compare, side_from_rows
 
     base = _copa_like()
     right = [i for i, s in enumerate(base) if s == 1.0]

@@ -1,9 +1,13 @@
 """The layers point one way (docs: `../shared/docs/architecture.md`, "Layers"):
 
-    core  <-  tasks, db  <-  engine (harness/, less its CLI)  <-  cli (harness/cli.py), adapters, app
+    core  <-  tasks, db  <-  harness.output  <-  scorers  <-  engine  <-  analysis  <-  adapters, cli
+    core, db  <-  app
 
-Every `import` and `from ... import` in the packages, at module level or inside a function, is an
-edge; a function-level import that dodges a cycle is still one.
+`harness/scorers/` see only their own interface (`harness.scorers.base`), never the engine; the
+command line (`harness/cli/`) is the top layer, which nothing imports. Every `import` and
+`from ... import` in the packages, at module level or inside a function, is an edge; a
+function-level import that dodges a cycle is still one. No two modules import each other, however
+indirectly (the file-level test at the end).
 """
 
 import ast
@@ -16,20 +20,26 @@ ALLOWED = {
     "core": set(),
     "tasks": {"core"},
     "db": {"core"},
-    "engine": {"core", "tasks", "db"},
-    "cli": {"core", "tasks", "db", "engine", "adapters"},
-    "adapters": {"core", "db", "engine"},
+    "output": {"core"},
+    "scorers": {"core", "tasks", "db", "output"},
+    "engine": {"core", "tasks", "db", "output", "scorers"},
+    "analysis": {"core", "tasks", "db", "output", "scorers", "engine"},
+    "adapters": {"core", "tasks", "db", "output", "engine", "analysis"},
+    "cli": {"core", "tasks", "db", "output", "scorers", "engine", "analysis", "adapters"},
     "app": {"core", "db"},
 }
+ROOMS = ("cli", "engine", "scorers", "analysis")
 
 
 def layer(module: str) -> str | None:
-    top = module.split(".", 1)[0]
-    if top not in PACKAGES:
+    parts = module.split(".")
+    if parts[0] not in PACKAGES:
         return None
-    if module == "harness.cli" or module.startswith("harness.cli."):
-        return "cli"
-    return "engine" if top == "harness" else top
+    if parts[0] != "harness":
+        return parts[0]
+    if len(parts) > 1 and parts[1] in ROOMS:
+        return parts[1]
+    return "output"  # harness/__init__.py (the version) and harness/output.py
 
 
 def imported(tree: ast.AST, module: str) -> set[str]:
@@ -97,3 +107,62 @@ def test_no_cycle_between_layers() -> None:
 def test_the_walk_sees_function_level_imports(tmp_path: Path) -> None:
     tree = ast.parse("def f():\n    from harness.engine.run import evaluate\n")
     assert "harness.engine.run" in imported(tree, "db.store")
+
+
+def module_graph() -> dict[str, set[str]]:
+    """module -> the modules of ours it imports (a package import counts as its `__init__`)."""
+    files = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for package in PACKAGES
+        for p in sorted((ROOT / package).rglob("*.py"))
+    }
+    graph: dict[str, set[str]] = {}
+    for module, path in files.items():
+        targets = set()
+        for name in imported(ast.parse(path.read_text(encoding="utf-8")), module):
+            while name and name not in files:  # `from a.b import c`: c may be a name, not a module
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                targets.add(name)
+        graph[module] = targets
+    return graph
+
+
+def test_no_cycle_between_modules() -> None:
+    graph = module_graph()
+    assert len(graph) > 140, len(graph)
+    state: dict[str, str] = {}
+    cycles: list[str] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                cycles.append(
+                    " -> ".join([*path[path.index(nxt) :], node, nxt] if nxt in path else [node, nxt])
+                )
+            elif nxt not in state:
+                visit(nxt, [*path, node])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+    assert not cycles, cycles
+
+
+def test_nothing_imports_the_command_line() -> None:
+    graph = module_graph()
+    importers = sorted(
+        m
+        for m, targets in graph.items()
+        if not m.startswith("harness.cli")
+        and any(t == "harness.cli" or t.startswith("harness.cli.") for t in targets)
+    )
+    assert not importers, importers
+
+
+def test_no_module_of_harness_is_over_400_lines() -> None:
+    sizes = {p: len(p.read_text(encoding="utf-8").splitlines()) for p in (ROOT / "harness").rglob("*.py")}
+    assert len(sizes) > 50
+    assert not {str(p.relative_to(ROOT)): n for p, n in sizes.items() if n > 400}

@@ -16,7 +16,7 @@ from core.languages import FLORES_LANGUAGES
 from db import store, tokenizer_queries
 from db.models import TokenizerStat
 from db.session import alembic_config, make_engine, make_session_factory, normalize_url
-from harness import tokenizer_report as tr
+from harness.analysis import tokenizer_report as tr
 from tests.pg import new_database, postgres_url  # noqa: F401  (postgres_url: the server fixture)
 
 B = tr._bytes_to_unicode()
