@@ -1,17 +1,29 @@
 """The leaderboard page's tables, built from `db.leaderboard.Leaderboard`: the grid shown (real
-numbers, so a header click sorts them, a colour scale per column, and beside each score a narrow
-column with the half-width of its 95% interval), its column settings, and the two CSV exports."""
+numbers, so a header click sorts them; beside each score a narrow column with the half-width of
+its 95% interval), its column settings, colour scales, and the two CSV exports.
+
+Missing is `core.scale.BLANK` everywhere (the grid's placeholder, the CSVs' `na_rep`), never
+"None" or "nan". Colour scales need pandas' Styler, whose display values Streamlit builds column by
+column (about 1.5 s for the 854 columns of 424 tasks); so a grid wider than `STYLED_MAX_COLUMNS` is
+shown unstyled, formatted by its column settings, and the page says so. On a colour scale: the
+average of ranked rows only (a partial row is not comparable), and a column's complete cells only.
+"""
 
 from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
 
-from db.leaderboard import Z95, Leaderboard, Row
+from core.scale import BLANK
+from db.leaderboard import Leaderboard, Row
 
 RANK, MODEL, FLAG, STEP, AVERAGE, COVERAGE = ("rank", "model", "flag", "step", "average", "coverage")
 LOW, HIGH = (247, 251, 255), (33, 113, 181)
 """The colour scale's ends (ColorBrewer Blues), lowest and highest value of a column."""
+STYLED_MAX_COLUMNS = 64
+"""Wider grids are shown without colour scales (module docstring)."""
+PROTOCOL_IN_HELP = 32
+"""Up to this many score columns, a column's help holds its protocol note."""
 
 
 def checkpoints_link(model: str) -> str:
@@ -24,11 +36,11 @@ def run_link(run_id: str) -> str:
 
 
 def _steps(row: Row) -> str:
-    return ", ".join("-" if s is None else str(s) for s in row.steps)
+    return ", ".join(BLANK if s is None else str(s) for s in row.steps)
 
 
 def _coverage(row: Row) -> str:
-    """The tasks the row covers, and how many models share that coverage (the rank is among them)."""
+    """The tasks the row covers, and how many models share exactly that coverage."""
     return f"{row.group} ({row.group_size} model{'s' if row.group_size != 1 else ''})"
 
 
@@ -43,30 +55,35 @@ def half(name: str) -> str:
     return f"{name} ±"
 
 
+def digits(board: Leaderboard) -> dict[str, int]:
+    """Decimals shown per score column (`core.scale`), the average's included."""
+    return {AVERAGE: board.digits, **{c.name: c.digits for c in board.columns}}
+
+
 def board_frame(board: Leaderboard) -> pd.DataFrame:
-    """One row per model in the board's order; each score column (plain floats, NaN: missing) is
-    followed by the half-width of its 95% interval."""
+    """One row per model in the board's order: the rank as shown (`1`, `1–3`, `partial 5/28`);
+    each score column (plain floats, NaN: missing) followed by the half-width of its 95% interval."""
+    names = [c.name for c in board.columns]
     records = []
     for row in board.rows:
         record: dict[str, Any] = {
-            RANK: row.rank,
+            RANK: row.rank_label,
             MODEL: checkpoints_link(row.model),
             FLAG: _flag(row),
             STEP: _steps(row),
             AVERAGE: row.average,
-            half(AVERAGE): Z95 * row.average_stderr if row.average_stderr is not None else None,
+            half(AVERAGE): row.average_half_width,
             COVERAGE: _coverage(row),
         }
-        for column in board.columns:
-            cell = row.cells.get(column.name)
-            record[column.name] = cell.value if cell else None
-            record[half(column.name)] = Z95 * cell.stderr if cell and cell.stderr is not None else None
+        for name in names:
+            cell = row.cells.get(name)
+            record[name] = cell.value if cell else None
+            record[half(name)] = cell.half_width if cell else None
         records.append(record)
-    frame = pd.DataFrame(records)
-    frame[RANK] = frame[RANK].astype("Int64")
-    for name in scored_columns(board):
-        frame[name] = frame[name].astype("float64")
-        frame[half(name)] = frame[half(name)].astype("float64")
+    fixed = [RANK, MODEL, FLAG, STEP, AVERAGE, half(AVERAGE), COVERAGE]
+    frame = pd.DataFrame.from_records(records, columns=[*fixed, *(n for c in names for n in (c, half(c)))])
+    scores = [n for name in scored_columns(board) for n in (name, half(name))]
+    frame[scores] = frame[scores].astype("float64")
     if not any(row.contamination for row in board.rows):
         frame = frame.drop(columns=[FLAG])
     if all(step is None for row in board.rows for step in row.steps):
@@ -85,35 +102,58 @@ def _colour(value: float, low: float, high: float) -> str:
     return f"background-color: #{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}; color: {text}"
 
 
-def _colours(series: pd.Series) -> list[str]:
-    present = series.dropna()
-    if present.empty:
-        return [""] * len(series)
-    low, high = float(present.min()), float(present.max())
-    return ["" if pd.isna(v) else _colour(float(v), low, high) for v in series]
+def gradient(values: list[float | None], on_scale: list[bool]) -> list[str]:
+    """CSS per value: a colour from the lowest to the highest value on the scale; none off it."""
+    scaled = [v for v, on in zip(values, on_scale, strict=True) if on and v is not None]
+    if not scaled:
+        return [""] * len(values)
+    low, high = min(scaled), max(scaled)
+    return [
+        _colour(v, low, high) if on and v is not None else "" for v, on in zip(values, on_scale, strict=True)
+    ]
 
 
-def styled(board: Leaderboard, frame: pd.DataFrame) -> Any:
-    """The grid as shown: scores to one decimal, coloured per column from its lowest to its highest
-    value (missing cells stay blank); beside each, `±` the half-width of its 95% interval."""
-    scores = scored_columns(board)
-    halves = [half(name) for name in scores]
-    return (
-        frame.style.apply(_colours, subset=scores)
-        .format("{:.1f}", subset=scores, na_rep="missing")
-        .format("±{:.1f}", subset=halves, na_rep="")
-    )
+def colours(board: Leaderboard) -> dict[str, list[str]]:
+    """Each score column's CSS per row: the average on a scale of the ranked rows only, a column on
+    a scale of its complete cells (a cell over fewer of the column's tasks is not comparable)."""
+    out = {AVERAGE: gradient([r.average for r in board.rows], [r.rank is not None for r in board.rows])}
+    for column in board.columns:
+        cells = [row.cells.get(column.name) for row in board.rows]
+        out[column.name] = gradient(
+            [c.value if c else None for c in cells], [c is not None and c.covered == c.total for c in cells]
+        )
+    return out
+
+
+def styled_or_plain(board: Leaderboard, frame: pd.DataFrame) -> Any:
+    """The grid as shown: with colour scales (a Styler) up to `STYLED_MAX_COLUMNS` columns, else
+    the frame itself (its column settings format it)."""
+    if len(frame.columns) > STYLED_MAX_COLUMNS:
+        return frame
+    css = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    for name, styles in colours(board).items():
+        css[name] = styles
+    styler = frame.style.apply(lambda _: css, axis=None)
+    for name, places in digits(board).items():
+        styler = styler.format(f"{{:.{places}f}}", subset=[name], na_rep=BLANK)
+        styler = styler.format(f"±{{:.{places}f}}", subset=[half(name)], na_rep=BLANK)
+    return styler
 
 
 def column_config(board: Leaderboard) -> dict[str, Any]:
     import streamlit as st
 
     config: dict[str, Any] = {
-        RANK: st.column_config.NumberColumn(
-            RANK, help="Rank by average among the models with the same coverage (see 'coverage')."
+        RANK: st.column_config.TextColumn(
+            RANK,
+            pinned=True,
+            help="Only models with every shown task are ranked. A range (1–3) when the others' "
+            "averages are not significantly better or worse (their 95% intervals overlap): best = 1 + "
+            "models significantly better, worst = ranked models - models significantly worse. "
+            "'partial k/n': k of the n shown tasks, unranked.",
         ),
         MODEL: st.column_config.LinkColumn(
-            MODEL, display_text=r"model=(.*)$", help="Opens the model's Checkpoints page."
+            MODEL, display_text=r"model=(.*)$", pinned=True, help="Opens the model's Checkpoints page."
         ),
         FLAG: st.column_config.TextColumn(
             "contamination",
@@ -123,27 +163,31 @@ def column_config(board: Leaderboard) -> dict[str, Any]:
         STEP: st.column_config.TextColumn(STEP, help="Steps of the checkpoints behind the row."),
         AVERAGE: st.column_config.NumberColumn(
             AVERAGE,
-            help="Mean of the row's columns on a 0-100 scale; beside it the half-width of its 95% "
-            "interval (columns' standard errors, assumed independent). Missing columns are left out, "
-            "never zero.",
+            format=f"%.{board.digits}f",
+            help="Mean over task families of each family's mean (each family counts once, in both "
+            "views); beside it the half-width of its 95% interval (families' standard errors, assumed "
+            "independent). Missing tasks are left out, never zero. Coloured for ranked rows only.",
         ),
         COVERAGE: st.column_config.TextColumn(
             COVERAGE,
             width=140,  # long coverage texts are cut here, so the score columns stay on the page
-            help="The shown tasks the row has a value for; the rank is among the models (count in "
-            "brackets) with exactly these tasks. Cut to the column's width: widen it or open the cell "
-            "to read it all.",
+            help="The shown tasks the row has a value for, and how many models have exactly these. "
+            "Cut to the column's width: widen it or open the cell to read it all.",
         ),
     }
+    # Each column's help travels to the browser with the grid: with hundreds of task columns, the
+    # protocol notes (the page's "Protocol" list has them) would be most of the page's weight.
+    notes = len(board.columns) <= PROTOCOL_IN_HELP
     for column in board.columns:
+        protocol = f": {column.protocol or 'no protocol note stored'}" if notes else ""
         config[column.name] = st.column_config.NumberColumn(
             column.name,
-            help=f"{column.unit}: {column.protocol or 'no protocol note stored'}"
-            + ("" if column.averaged else " (unit unknown: not in the average)"),
+            format=f"%.{column.digits}f",
+            help=column.unit + protocol + ("" if column.averaged else " (unit unknown: not in the average)"),
         )
-    for name in scored_columns(board):
+    for name, places in digits(board).items():
         config[half(name)] = st.column_config.NumberColumn(
-            "±", width=48, help=f"Half-width of the 95% interval of {name}."
+            "±", width=48, format=f"±%.{places}f", help=f"Half-width of the 95% interval of {name}."
         )
     return config
 
@@ -152,29 +196,30 @@ def shown_csv(board: Leaderboard) -> pd.DataFrame:
     """The table as shown, one row per model: the model's name, values rounded as displayed."""
     frame = board_frame(board)
     frame[MODEL] = [row.model for row in board.rows]
-    for name in scored_columns(board):
-        frame[name] = frame[name].round(1)
-        frame[half(name)] = frame[half(name)].round(1)
+    for name, places in digits(board).items():
+        frame[name] = frame[name].round(places)
+        frame[half(name)] = frame[half(name)].round(places)
     return frame
 
 
 def numbers_csv(board: Leaderboard) -> pd.DataFrame:
     """One row per model and column (the average as column `average`), unrounded, with the 95%
-    interval, coverage, unit, runs and protocol."""
+    interval clipped to the metric's range, the rank (as shown, best and worst), coverage, unit,
+    runs and protocol."""
+    average_unit = "0-100" if board.limits == (0.0, 100.0) else board.metric
     records = []
     for row in board.rows:
-        ci = row.average_ci
+        ranks = (row.rank_label, row.rank, row.rank_worst, row.group)
         records.append(
             (
                 row.model,
-                row.rank,
-                row.group,
+                *ranks,
                 AVERAGE,
                 row.average,
-                *(ci or (None, None)),
+                *(row.average_ci or (None, None)),
                 row.tasks_covered,
                 row.tasks_total,
-                "0-100",
+                average_unit,
                 " ".join(row.runs),
                 "",
             )
@@ -187,8 +232,7 @@ def numbers_csv(board: Leaderboard) -> pd.DataFrame:
             records.append(
                 (
                     row.model,
-                    row.rank,
-                    row.group,
+                    *ranks,
                     column.name,
                     cell.value,
                     low,
@@ -200,12 +244,14 @@ def numbers_csv(board: Leaderboard) -> pd.DataFrame:
                     column.protocol,
                 )
             )
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         records,
         columns=[
             "model",
             "rank",
-            "ranked_among",
+            "rank_best",
+            "rank_worst",
+            "coverage",
             board.by,
             "value",
             "ci95_low",
@@ -217,3 +263,11 @@ def numbers_csv(board: Leaderboard) -> pd.DataFrame:
             "protocol",
         ],
     )
+    for name in ("rank_best", "rank_worst"):
+        frame[name] = frame[name].astype("Int64")
+    return frame
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A CSV export: missing as BLANK, never "None" or "nan"."""
+    return frame.to_csv(index=False, na_rep=BLANK).encode("utf-8")

@@ -5,38 +5,57 @@ behind each cell and its contamination flag. `task_scores` reads the rows from t
 Which result stands for a model: the same rule as `db.app_queries` (its newest complete result per
 task, preferring the checkpoint with the highest step, then the newest run), with the same filters.
 
-Scale: with the primary metric, columns mix chrF++ (sacrebleu, 0-100) with accuracies and rates
-(fractions, 0-1), so every value is put on a 0-100 scale before it is averaged: a score in
-`core.mt.MT_METRICS` as it is, every other primary metric times 100 (the families declare
-accuracies and rates as primary; a value outside [0, 1] marks the task's unit as unknown and its
-column is left out of the average). A metric chosen by name is one unit everywhere and is not
-rescaled.
+Scale (`core.scale`, one owner for every page): with the primary metric, columns mix chrF++
+(sacrebleu, 0-100) with accuracies and rates (fractions, 0-1), so every value is put on 0-100
+before it is averaged: a metric `core.scale` shows on 0-100 is put there (accuracies and rates
+times 100); a metric without a known range, or a fraction stored outside [0, 1], marks the task's
+unit as unknown: its column is shown as stored and left out of the average. A metric chosen by
+name is one unit everywhere, shown as `core.scale` shows it (an accuracy on 0-100 again).
+Intervals are clipped to the metric's range (an accuracy's 95% interval never passes 0 or 100).
 
 Columns: a column's value is the mean over the column's tasks the model has; its standard error
-sqrt(sum se^2) / k, treating the tasks as independent. Average: the mean of the model's column
-values; its 95% interval mean +- 1.96 * sqrt(sum se_c^2) / K, the columns again treated as
-independent (FLORES's two directions share their source sentences, so this is somewhat too narrow
-there). A missing column is left out, never averaged as zero.
+sqrt(sum se^2) / k, treating the tasks as independent. Average, the same in both views: the mean
+over task families of the family's mean over its tasks (each family counts once whether the
+columns are families or tasks, so the view never changes the winner); its 95% interval
+mean +- 1.96 * sqrt(sum se_f^2) / F, the families again treated as independent (FLORES's two
+directions share their source sentences, so this is somewhat too narrow there). A missing task
+is left out, never averaged as zero.
 
-Rank: models are ranked by average only among models with the same coverage, i.e. exactly the
-same set of shown tasks; full coverage first, then smaller coverage. Ties share a rank.
+Rank (`rank_rows`), the same rule in every view: only models with every shown task (full
+coverage) and an average are ranked; the others are listed below them, unranked, with their
+coverage ("partial 5/28"). Among the ranked, as Chatbot Arena does, a rank is a range: best = 1 +
+the number of models significantly better, worst = the number of ranked models minus the number
+significantly worse. "Significantly better" is interval overlap only: the two averages' 95%
+intervals do not overlap. No paired test: it would need every document of every model on every
+page load; non-overlap of two 95% intervals is the stricter test (about p < 0.006 for equal
+widths). A model without a standard error is significantly different from none. Ranked rows come
+by average, descending (ties by name); then the unranked, by coverage, then average.
 """
 
 import dataclasses
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, case, func, select
 
-from core.mt import MT_METRICS
+from core.scale import BLANK, scale_of, stored_range
 from db.app_queries import PRIMARY, Z95, Filters, latest_results
-from db.models import Checkpoint
+from db.models import Checkpoint, Run, TaskResult
 
 By = Literal["family", "task"]
 NO_FILTERS = Filters()
+PERCENT = (0.0, 100.0)
+"""The range of the primary-metric scale (chrF++ as sacrebleu has it, accuracies and rates x100)."""
+
+
+def _clip(interval: tuple[float, float], limits: tuple[float, float] | None) -> tuple[float, float]:
+    if limits is None:
+        return interval
+    low, high = limits
+    return min(max(interval[0], low), high), min(max(interval[1], low), high)
 
 
 @dataclass(frozen=True)
@@ -69,6 +88,10 @@ class Column:
     """The families' protocol note(s) stored with the results, one line."""
     averaged: bool
     """False when a task's unit is unknown (see the module docstring): left out of the average."""
+    limits: tuple[float, float] | None = None
+    """The shown range (intervals are clipped to it); None: unknown unit, unbounded."""
+    digits: int = 1
+    """Decimals shown (`core.scale`)."""
 
 
 @dataclass(frozen=True)
@@ -80,12 +103,20 @@ class Cell:
     total: int
     runs: tuple[str, ...]
     """The runs the covered tasks' results come from."""
+    limits: tuple[float, float] | None = None
+    """The column's shown range; the interval is clipped to it."""
+
+    @property
+    def half_width(self) -> float | None:
+        """Half-width of the (unclipped) 95% interval."""
+        return None if self.stderr is None else Z95 * self.stderr
 
     @property
     def ci(self) -> tuple[float, float] | None:
+        """The 95% interval, clipped to the column's range."""
         if self.stderr is None:
             return None
-        return self.value - Z95 * self.stderr, self.value + Z95 * self.stderr
+        return _clip((self.value - Z95 * self.stderr, self.value + Z95 * self.stderr), self.limits)
 
 
 @dataclass(frozen=True)
@@ -108,10 +139,12 @@ class Contamination:
 class Row:
     model: str
     rank: int | None
-    """Rank by average among the models with the same coverage; None without an average."""
+    """Best rank (1 + the ranked models significantly better); None: unranked (partial coverage or
+    no average)."""
     group: str
-    """The coverage the rank is among: `all 7 tasks`, `6/7 tasks: xnli missing`."""
+    """The row's coverage: `all 7 tasks`, `6/7 tasks: xnli missing`."""
     group_size: int
+    """How many models have exactly this coverage (for a ranked row: the models ranked)."""
     average: float | None
     average_stderr: float | None
     columns_covered: int
@@ -119,21 +152,43 @@ class Row:
     tasks_total: int
     cells: dict[str, Cell]
     tasks: frozenset[str]
-    """The shown tasks the model has a value for: models are ranked among those with the same set."""
+    """The shown tasks the model has a value for: only a model with all of them is ranked."""
     steps: tuple[int | None, ...]
     """Steps of the checkpoints behind the row (None: a checkpoint without a step)."""
     contamination: Contamination | None
     """None when no shown checkpoint records a contamination check."""
+    rank_worst: int | None = None
+    """Worst rank (the ranked models minus those significantly worse); None: unranked."""
+    limits: tuple[float, float] | None = None
+    """The average's shown range; its interval is clipped to it."""
+
+    @property
+    def average_half_width(self) -> float | None:
+        """Half-width of the average's (unclipped) 95% interval."""
+        return None if self.average_stderr is None else Z95 * self.average_stderr
 
     @property
     def average_ci(self) -> tuple[float, float] | None:
+        """The average's 95% interval, clipped to its range."""
         if self.average is None or self.average_stderr is None:
             return None
-        return self.average - Z95 * self.average_stderr, self.average + Z95 * self.average_stderr
+        spread = Z95 * self.average_stderr
+        return _clip((self.average - spread, self.average + spread), self.limits)
 
     @property
     def complete(self) -> bool:
         return self.tasks_covered == self.tasks_total
+
+    @property
+    def rank_label(self) -> str:
+        """`1`, `1–3` (a range: the others are not significantly better or worse), `partial 5/28`
+        (unranked: not every shown task), or BLANK (every task but no average)."""
+        if self.rank is not None:
+            worst = self.rank_worst if self.rank_worst is not None else self.rank
+            return str(self.rank) if worst == self.rank else f"{self.rank}–{worst}"
+        if not self.complete:
+            return f"partial {self.tasks_covered}/{self.tasks_total}"
+        return BLANK
 
     @property
     def runs(self) -> tuple[str, ...]:
@@ -146,7 +201,15 @@ class Leaderboard:
     metric: str
     columns: list[Column]
     rows: list[Row]
-    """Default order: full coverage first, then by coverage; within it by average, descending."""
+    """Ranked rows by average, descending (ties by name); then the unranked (`rank_rows`)."""
+    limits: tuple[float, float] | None = None
+    """The average's shown range."""
+    digits: int = 1
+    """Decimals shown for the average."""
+
+    @property
+    def ranked(self) -> list[Row]:
+        return [r for r in self.rows if r.rank is not None]
 
     def row(self, model: str) -> Row | None:
         return next((r for r in self.rows if r.model == model), None)
@@ -195,24 +258,53 @@ def leaderboard(
     return build(scores, by=by, metric=metric, contamination=checks)
 
 
+def data_version(engine: Engine) -> tuple[object, ...]:
+    """A cache key that changes whenever what the leaderboard shows can change: the task results'
+    count, newest id and sums of values and errors (a rescored value is updated in place), the
+    runs' count, complete count and latest finish, the checkpoints' count and newest id."""
+    with engine.connect() as conn:
+        results = conn.execute(
+            select(
+                func.count(TaskResult.id),
+                func.max(TaskResult.id),
+                func.sum(TaskResult.value),
+                func.sum(TaskResult.stderr),
+            )
+        ).one()
+        complete = func.sum(case((Run.status == "complete", 1), else_=0))
+        runs = conn.execute(select(func.count(Run.id), complete, func.max(Run.finished_at))).one()
+        checkpoints = conn.execute(select(func.count(Checkpoint.id), func.max(Checkpoint.id))).one()
+    return (*results, *runs, *checkpoints)
+
+
 def task_scale(metric: str, scores: Sequence[TaskScore]) -> float | None:
-    """The factor that puts one task's values on the leaderboard's scale (module docstring)."""
+    """The factor that puts one task's values on the leaderboard's scale; None: unknown unit (the
+    primary metrics differ, have no known range, or a value lies outside it)."""
     if metric != PRIMARY:
-        return 1.0
-    if all(s.metric in MT_METRICS for s in scores):
-        return 1.0
-    values = [s.value for s in scores if s.value is not None]
-    if any(s.metric in MT_METRICS for s in scores) or any(not 0.0 <= v <= 1.0 for v in values):
+        return scale_of(metric).factor
+    names = {s.metric for s in scores}
+    if len(names) != 1:
         return None
-    return 100.0
+    name = names.pop()
+    limits = stored_range(name)
+    if limits is None or any(not limits[0] <= s.value <= limits[1] for s in scores if s.value is not None):
+        return None
+    return scale_of(name).factor
 
 
-def _unit(metric: str, scales: dict[str, float | None], scores: Sequence[TaskScore]) -> str:
+def shown_range(metric: str, known: bool) -> tuple[tuple[float, float] | None, int]:
+    """The range (None: unbounded) and decimals of values on the leaderboard's scale."""
+    if metric == PRIMARY:
+        return (PERCENT, 1) if known else (None, 3)
+    scale = scale_of(metric)
+    limits = (scale.low, scale.high) if scale.low is not None and scale.high is not None else None
+    return limits, scale.digits
+
+
+def _unit(scales: dict[str, float | None], scores: Sequence[TaskScore], metric: str) -> str:
     names = sorted({s.metric for s in scores})
     label = "/".join(names) if names else metric
-    if metric == PRIMARY and any(v == 100.0 for v in scales.values()):
-        return f"{label} x100"
-    return label
+    return f"{label} x100" if any(v == 100.0 for v in scales.values()) else label
 
 
 def _combined_stderr(stderrs: Sequence[float | None]) -> float | None:
@@ -241,6 +333,45 @@ def _group_label(covered: frozenset[str], columns: list[Column]) -> str:
     return f"{len(covered)}/{total} tasks: " + ", ".join(gaps)
 
 
+Key = Callable[[TaskScore], str]
+
+
+def _family(s: TaskScore) -> str:
+    return s.family or "unknown"
+
+
+def _task(s: TaskScore) -> str:
+    return s.task
+
+
+def _grouped(scores: Iterable[TaskScore], key: Key) -> dict[str, list[TaskScore]]:
+    out: dict[str, list[TaskScore]] = defaultdict(list)
+    for s in scores:
+        out[key(s)].append(s)
+    return out
+
+
+def _columns(
+    present: Sequence[TaskScore], key: Key, metric: str, scale: dict[str, float | None], averaged: set[str]
+) -> list[Column]:
+    """One column per value of `key`; `averaged`: the families whose tasks all have a known unit."""
+    columns = []
+    for name, rows in sorted(_grouped(present, key).items()):
+        limits, digits = shown_range(metric, all(scale[s.task] is not None for s in rows))
+        columns.append(
+            Column(
+                name,
+                tuple(sorted({s.task for s in rows})),
+                _unit({s.task: scale[s.task] for s in rows}, rows, metric),
+                _protocol(rows),
+                all(_family(s) in averaged for s in rows),
+                limits,
+                digits,
+            )
+        )
+    return columns
+
+
 def build(
     scores: Sequence[TaskScore],
     by: By = "family",
@@ -249,64 +380,64 @@ def build(
 ) -> Leaderboard:
     """Rank, average, coverage and cells from each model's standing result per task."""
     present = [s for s in scores if s.value is not None]
-    by_task: dict[str, list[TaskScore]] = defaultdict(list)
-    for s in present:
-        by_task[s.task].append(s)
-    scale = {task: task_scale(metric, rows) for task, rows in by_task.items()}
-    key = (lambda s: s.family or "unknown") if by == "family" else (lambda s: s.task)
-    by_column: dict[str, list[TaskScore]] = defaultdict(list)
-    for s in present:
-        by_column[key(s)].append(s)
-    columns = [
-        Column(
-            name,
-            tuple(sorted({s.task for s in rows})),
-            _unit(metric, {s.task: scale[s.task] for s in rows}, rows),
-            _protocol(rows),
-            all(scale[s.task] is not None for s in rows),
-        )
-        for name, rows in sorted(by_column.items())
-    ]
-    per_model: dict[str, list[TaskScore]] = defaultdict(list)
-    for s in scores:
-        per_model[s.model].append(s)
+    scale = {task: task_scale(metric, rows) for task, rows in _grouped(present, _task).items()}
+    averaged = {
+        family
+        for family, rows in _grouped(present, _family).items()
+        if all(scale[s.task] is not None for s in rows)
+    }
+    key = _family if by == "family" else _task
+    columns = _columns(present, key, metric, scale, averaged)
+    families = columns if by == "family" else _columns(present, _family, metric, scale, averaged)
+    limits, digits = shown_range(metric, True)
     rows = [
-        _row(model, [s for s in mine if s.value is not None], mine, columns, key, scale, contamination or {})
-        for model, mine in sorted(per_model.items())
+        _row(model, mine, (columns, key), families, scale, contamination or {}, limits)
+        for model, mine in sorted(_grouped(scores, lambda s: s.model).items())
     ]
-    return Leaderboard(by, metric, columns, _ranked(rows, columns))
+    return Leaderboard(by, metric, columns, rank_rows(rows, columns), limits, digits)
+
+
+def _cells(
+    present: Sequence[TaskScore], columns: list[Column], key: Key, scale: dict[str, float | None]
+) -> dict[str, Cell]:
+    cells: dict[str, Cell] = {}
+    mine = _grouped(present, key)
+    for column in columns:
+        rows = mine.get(column.name)
+        if not rows:
+            continue
+        # A task of unknown unit keeps its own (factor 1); its column is then not averaged.
+        factors = [scale[s.task] or 1.0 for s in rows]
+        values = [s.value * f for s, f in zip(rows, factors, strict=True) if s.value is not None]
+        stderrs = [None if s.stderr is None else s.stderr * f for s, f in zip(rows, factors, strict=True)]
+        runs = tuple(sorted({s.run_id for s in rows}))
+        cells[column.name] = Cell(
+            sum(values) / len(values),
+            _combined_stderr(stderrs),
+            len(rows),
+            len(column.tasks),
+            runs,
+            column.limits,
+        )
+    return cells
 
 
 def _row(
     model: str,
-    present: list[TaskScore],
     every: list[TaskScore],
-    columns: list[Column],
-    key: Any,
+    view: tuple[list[Column], Key],
+    families: list[Column],
     scale: dict[str, float | None],
     contamination: dict[int, Contamination],
+    limits: tuple[float, float] | None,
 ) -> Row:
-    cells: dict[str, Cell] = {}
-    by_column: dict[str, list[TaskScore]] = defaultdict(list)
-    for s in present:
-        by_column[key(s)].append(s)
-    for column in columns:
-        mine = by_column.get(column.name, [])
-        if not mine:
-            continue
-        # A task of unknown unit keeps its own (factor 1); its column is then not averaged.
-        scaled = [
-            (s.value * (scale[s.task] or 1.0), s.stderr, scale[s.task] or 1.0)
-            for s in mine
-            if s.value is not None
-        ]
-        values = [v for v, _, _ in scaled]
-        stderrs = [se * f if se is not None else None for _, se, f in scaled]
-        runs = tuple(sorted({s.run_id for s in mine}))
-        cells[column.name] = Cell(
-            sum(values) / len(values), _combined_stderr(stderrs), len(mine), len(column.tasks), runs
-        )
-    averaged = [cells[c.name] for c in columns if c.averaged and c.name in cells]
+    """`view`: the shown columns and the key that puts a task in one; `families`: the columns the
+    average is over (the same list in the per-family view)."""
+    present = [s for s in every if s.value is not None]
+    columns, key = view
+    cells = _cells(present, columns, key, scale)
+    by_family = cells if columns is families else _cells(present, families, _family, scale)
+    averaged = [by_family[f.name] for f in families if f.averaged and f.name in by_family]
     average = sum(c.value for c in averaged) / len(averaged) if averaged else None
     checks = [contamination[cid] for cid in sorted({s.checkpoint_id for s in every}) if cid in contamination]
     flagged = [c for c in checks if c.contaminated]
@@ -328,31 +459,54 @@ def _row(
         tasks=frozenset(s.task for s in present),
         steps=tuple(sorted({s.step for s in every}, key=lambda s: -1 if s is None else s)),
         contamination=merged,
+        limits=limits,
     )
 
 
-def _ranked(rows: list[Row], columns: list[Column]) -> list[Row]:
-    """Rank within groups of identical coverage; order groups by coverage, then by their best average."""
-    groups: dict[frozenset[str], list[Row]] = defaultdict(list)
-    for row in rows:
-        groups[row.tasks].append(row)
+def significantly_better(a: Row, b: Row) -> bool:
+    """Whether `a`'s average is significantly above `b`'s: their 95% intervals do not overlap
+    (unclipped; False when either has no standard error)."""
+    if a.average is None or b.average is None or a.average_stderr is None or b.average_stderr is None:
+        return False
+    return a.average - Z95 * a.average_stderr > b.average + Z95 * b.average_stderr
 
-    def by_average(row: Row) -> tuple[bool, float, str]:
-        return (row.average is None, -(row.average or 0.0), row.model)
 
-    def group_order(item: tuple[frozenset[str], list[Row]]) -> tuple[int, bool, float]:
-        missing, best, _ = by_average(min(item[1], key=by_average))
-        return (-len(item[0]), missing, best)
-
-    out: list[Row] = []
-    for tasks, members in sorted(groups.items(), key=group_order):
-        label = _group_label(tasks, columns)
-        rank: int | None = None
-        members = sorted(members, key=by_average)
-        for i, row in enumerate(members):
-            if row.average is None:
-                rank = None
-            elif i == 0 or members[i - 1].average != row.average:
-                rank = i + 1
-            out.append(replace(row, rank=rank, group=label, group_size=len(members)))
+def rank_rows(rows: list[Row], columns: list[Column]) -> list[Row]:
+    """Rank the models with every shown task and an average (module docstring): best rank 1 + the
+    number significantly better, worst the number ranked minus the number significantly worse;
+    ordered by average, then name. The others follow unranked, by coverage, average, then name."""
+    total = sum(len(c.tasks) for c in columns)
+    sharing = Counter(row.tasks for row in rows)
+    ranked = sorted(
+        (r for r in rows if r.tasks_covered == total and r.average is not None),
+        key=lambda r: (-(r.average or 0.0), r.model),
+    )
+    names = {r.model for r in ranked}
+    rest = sorted(
+        (r for r in rows if r.model not in names),
+        key=lambda r: (-r.tasks_covered, r.average is None, -(r.average or 0.0), r.model),
+    )
+    out = []
+    for row in ranked:
+        better = sum(significantly_better(other, row) for other in ranked)
+        worse = sum(significantly_better(row, other) for other in ranked)
+        out.append(
+            replace(
+                row,
+                rank=1 + better,
+                rank_worst=len(ranked) - worse,
+                group=_group_label(row.tasks, columns),
+                group_size=sharing[row.tasks],
+            )
+        )
+    for row in rest:
+        out.append(
+            replace(
+                row,
+                rank=None,
+                rank_worst=None,
+                group=_group_label(row.tasks, columns),
+                group_size=sharing[row.tasks],
+            )
+        )
     return out

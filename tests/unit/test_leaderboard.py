@@ -6,8 +6,17 @@ import os
 
 import pytest
 
+from core.scale import BLANK
 from db import app_queries as q
-from db.leaderboard import PRIMARY, Contamination, TaskScore, build, contamination_of, leaderboard
+from db.leaderboard import (
+    PRIMARY,
+    Contamination,
+    TaskScore,
+    build,
+    contamination_of,
+    data_version,
+    leaderboard,
+)
 from db.session import make_engine
 from tests.app.seed import seed
 
@@ -67,15 +76,19 @@ def test_average_rank_and_coverage_by_hand() -> None:
     assert [c.name for c in board.columns] == ["flores", "xnli"]
     assert [c.unit for c in board.columns] == ["chrf++", "acc x100"]
     assert [c.protocol for c in board.columns] == ["flores protocol", "xnli protocol"]
-    # Full coverage first (B 57.5 over A 52.5), then D (3 of 4 tasks), then C and E (2 of 4).
-    order = [(r.model, r.rank, r.group) for r in board.rows]
+    # Only A and B have all 4 tasks: ranked, B (57.5) above A (52.5). A's 95% interval,
+    # 52.5 +- 1.96 * sqrt(51.25) / 2 = [45.5, 59.5], holds B's 57.5 (B's errors are 0): neither is
+    # significantly better, so both are "1-2". D (3 of 4), C and E (2 of 4) follow unranked, by
+    # coverage, then average: C's 80 is the highest average of all, yet it ranks nowhere.
+    order = [(r.model, r.rank, r.rank_worst, r.rank_label, r.group) for r in board.rows]
     assert order == [
-        ("B", 1, "all 4 tasks"),
-        ("A", 2, "all 4 tasks"),
-        ("D", 1, "3/4 tasks: flores 1/2"),
-        ("C", 1, "2/4 tasks: xnli missing"),
-        ("E", 2, "2/4 tasks: xnli missing"),
+        ("B", 1, 2, "1–2", "all 4 tasks"),
+        ("A", 1, 2, "1–2", "all 4 tasks"),
+        ("D", None, None, "partial 3/4", "3/4 tasks: flores 1/2"),
+        ("C", None, None, "partial 2/4", "2/4 tasks: xnli missing"),
+        ("E", None, None, "partial 2/4", "2/4 tasks: xnli missing"),
     ]
+    assert [r.model for r in board.ranked] == ["B", "A"]
     a = board.row("A")
     assert a is not None
     # flores: (30 + 40) / 2 = 35, se sqrt(1 + 4) / 2; xnli: (60 + 80) / 2 = 70, se sqrt(10^2 + 10^2) / 2
@@ -100,20 +113,103 @@ def test_average_rank_and_coverage_by_hand() -> None:
     assert d.average == pytest.approx(50.0) and d.tasks_covered == 3
 
 
-def test_ties_share_a_rank_and_columns_by_task() -> None:
-    scores = [score(m, FLORES[0], v) for m, v in (("x", 40.0), ("y", 40.0), ("z", 30.0))]
+def test_ties_share_a_range_and_columns_by_task() -> None:
+    # No errors: the intervals are points; x and y tie (neither better), both above z.
+    scores = [score(m, FLORES[0], v) for m, v in (("y", 40.0), ("x", 40.0), ("z", 30.0))]
     board = build(scores, by="task")
     assert [c.name for c in board.columns] == [FLORES[0]]
-    assert [(r.model, r.rank) for r in board.rows] == [("x", 1), ("y", 1), ("z", 3)]
+    assert [(r.model, r.rank_label) for r in board.rows] == [("x", "1–2"), ("y", "1–2"), ("z", "3")]
 
 
-def test_a_metric_by_name_keeps_its_unit_and_a_missing_stderr_has_no_interval() -> None:
+@pytest.mark.parametrize(
+    ("averages", "expected"),
+    [
+        # se 1 each: 95% intervals +-1.96. 60 and 58 overlap, both clear of 50: P, Q "1-2", R "3".
+        ((60.0, 58.0, 50.0), ["1–2", "1–2", "3"]),
+        # A chain: 60 overlaps 57, 57 overlaps 54, but 60 is clear of 54 (58.04 > 55.96).
+        # P: 0 better, 1 worse -> 1-2; Q: none either way -> 1-3; R: 1 better -> 2-3.
+        ((60.0, 57.0, 54.0), ["1–2", "1–3", "2–3"]),
+        # All clear of each other (4 apart > 2 * 1.96): one rank each.
+        ((60.0, 56.0, 52.0), ["1", "2", "3"]),
+    ],
+)
+def test_overlapping_intervals_give_a_range(averages: tuple[float, ...], expected: list[str]) -> None:
+    scores = [score(m, FLORES[0], v, 1.0) for m, v in zip("PQR", averages, strict=True)]
+    board = build(scores)
+    assert [r.model for r in board.rows] == ["P", "Q", "R"]
+    assert [r.rank_label for r in board.rows] == expected
+    assert all(r.rank is not None and r.rank_worst is not None and r.rank <= r.rank_worst for r in board.rows)
+
+
+def test_a_model_without_a_standard_error_is_not_significantly_different() -> None:
+    scores = [score("P", FLORES[0], 90.0, None), score("Q", FLORES[0], 10.0, 0.0)]
+    assert [r.rank_label for r in build(scores).rows] == ["1–2", "1–2"]
+
+
+def test_the_same_winner_in_the_family_and_the_task_view() -> None:
+    """The average is over families in both views, so a family with many tasks does not outweigh
+    one with few in the per-task view (which the mean over task columns would: A 60 over B 53.3)."""
+    scores = [
+        score("A", FLORES[0], 80.0),
+        score("A", FLORES[1], 80.0),
+        score("A", XNLI[0], 0.2),  # A: families (80 + 20) / 2 = 50
+        score("B", FLORES[0], 50.0),
+        score("B", FLORES[1], 50.0),
+        score("B", XNLI[0], 0.6),  # B: families (50 + 60) / 2 = 55
+        score("C", FLORES[0], 99.0),  # C: partial in both views
+    ]
+    family, task = build(scores, by="family"), build(scores, by="task")
+    assert len(family.columns) == 2 and len(task.columns) == 3
+    for board in (family, task):
+        assert [(r.model, r.rank_label) for r in board.rows] == [("B", "1"), ("A", "2"), ("C", "partial 1/3")]
+        assert [r.average for r in board.rows] == pytest.approx([55.0, 50.0, 99.0])
+
+
+def test_partial_rows_are_off_the_average_colour_scale() -> None:
+    from app.leaderboard_table import AVERAGE, colours
+
+    board = build(board_scores())
+    styles = colours(board)
+    ranked = [r.rank is not None for r in board.rows]
+    assert ranked == [True, True, False, False, False]
+    assert all(styles[AVERAGE][:2]) and styles[AVERAGE][2:] == ["", "", ""]
+    # The scale runs from the ranked rows' lowest (A) to highest (B), not to C's 80.
+    assert styles[AVERAGE][0].startswith("background-color: #2171b5")  # B: the darkest
+    assert styles[AVERAGE][1].startswith("background-color: #f7fbff")  # A: the lightest
+    # A column's scale holds its complete cells only: D's flores is 1 of 2 tasks.
+    assert styles["flores"][2] == "" and styles["flores"][3] != ""
+
+
+def test_a_metric_by_name_is_shown_on_its_scale_and_a_missing_stderr_has_no_interval() -> None:
     scores = [score("A", XNLI[0], 0.6, None, metric="acc"), score("A", XNLI[1], 0.8, 0.1, metric="acc")]
     board = build(scores, metric="acc")
     row = board.rows[0]
-    assert board.columns[0].unit == "acc"
-    assert row.cells["xnli"].value == pytest.approx(0.7)  # not x100: one unit everywhere
+    assert board.columns[0].unit == "acc x100"
+    assert row.cells["xnli"].value == pytest.approx(70.0)  # 0-100 as on every page (core.scale)
     assert row.cells["xnli"].ci is None and row.average_ci is None
+    assert (board.limits, board.digits) == ((0.0, 100.0), 1)
+
+
+def test_intervals_are_clipped_and_exports_have_no_none_or_nan() -> None:
+    from app.leaderboard_table import csv_bytes, numbers_csv, shown_csv
+
+    # An accuracy of 0.5 with interval [0.02, 0.98] +- ... : stderr 0.5 gives [-0.48, 1.48].
+    scores = [
+        score("A", XNLI[0], 0.5, 0.5),
+        score("A", FLORES[0], 40.0, None),
+        score("B", XNLI[0], 0.7, 0.1),
+    ]
+    board = build(scores)
+    a = board.row("A")
+    assert a is not None and a.cells["xnli"].ci == (0.0, 100.0)
+    assert a.cells["xnli"].half_width == pytest.approx(1.959963984540054 * 50)  # the ± stays honest
+    numbers = numbers_csv(board)
+    xnli = numbers[(numbers.model == "A") & (numbers.family == "xnli")].iloc[0]
+    assert (xnli.ci95_low, xnli.ci95_high) == (0.0, 100.0)
+    assert numbers.ci95_low.min() >= 0 and numbers.ci95_high.max() <= 100
+    for frame in (numbers, shown_csv(board)):
+        text = csv_bytes(frame).decode()
+        assert "None" not in text and "nan" not in text.lower() and BLANK in text
 
 
 def test_a_primary_metric_outside_0_1_is_not_averaged() -> None:
@@ -166,6 +262,7 @@ def test_agrees_with_the_app_queries_cells() -> None:
         row = board.row(cell.model)
         assert row is not None
         mine = row.cells[cell.column]
+        assert cell.mean is not None
         assert mine.value == pytest.approx(cell.mean * scale[cell.column], rel=1e-12)
         assert (mine.covered, mine.total) == (cell.covered, cell.total)
         assert mine.ci is not None and cell.ci_low is not None
@@ -176,6 +273,8 @@ def test_agrees_with_the_app_queries_cells() -> None:
 
 
 def test_page_ranks_links_and_exports(tmp_path: object) -> None:
+    import json
+
     from streamlit.testing.v1 import AppTest
 
     from tests.conftest import ROOT
@@ -193,11 +292,39 @@ def test_page_ranks_links_and_exports(tmp_path: object) -> None:
     assert list(frame["model"]) == [
         f"checkpoints?model={m}" for m in ("base-model", "lin-cpt", "other-model")
     ]
+    # Only base-model has all 7 tasks: the others are listed unranked with their coverage.
+    assert list(frame["rank"]) == ["1", "partial 6/7", "partial 4/7"]
     assert frame["average"].dtype == "float64" and frame["flores"].dtype == "float64"
+    assert 1 < frame.loc[0, "xnli"] <= 100  # accuracies on 0-100
     assert math.isnan(frame.loc[2, "xnli"])  # other-model has no XNLI: missing, not zero
+    proto = at.dataframe[0].proto
+    config = json.loads(proto.columns)
+    assert config["rank"]["pinned"] and config["model"]["pinned"]  # kept in view when scrolled sideways
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download CSV (as shown)", "Download CSV (numbers)"]
-    assert any("run?run=" in m.value for m in at.markdown)  # the runs behind each cell
+    assert any("run?run=" in m.value for m in at.markdown)  # the runs behind each row
+
+
+def test_data_version_changes_with_a_new_run() -> None:
+    import random
+
+    from core.lineage import Lineage
+    from db import store
+    from db.session import make_session_factory
+    from tests.app.seed import _fingerprint, _flores, _store
+
+    url = os.environ["HARNESS_DB"]
+    seed(url)
+    engine = make_engine(url)
+    before = data_version(engine)
+    assert data_version(engine) == before
+    factory = make_session_factory(engine)
+    run_id = store.start_run(factory, Lineage("new"), "/ckpt/new", "local", _fingerprint("x"))
+    assert data_version(engine) != before
+    middle = data_version(engine)
+    _store(factory, run_id, _flores(FLORES[0], 50.0, random.Random(2)))
+    store.finish_run(factory, run_id, "complete")
+    assert data_version(engine) != middle
 
 
 def test_page_flags_a_contaminated_checkpoint() -> None:
@@ -205,6 +332,7 @@ def test_page_flags_a_contaminated_checkpoint() -> None:
 
     from streamlit.testing.v1 import AppTest
 
+    from app.common import md_escape
     from core.lineage import Lineage
     from db import store
     from db.session import make_session_factory
@@ -233,4 +361,6 @@ def test_page_flags_a_contaminated_checkpoint() -> None:
     frame = at.dataframe[0].value.set_index("model")
     assert frame.loc["checkpoints?model=dirty", "flag"] == "⚠ contaminated"
     assert frame.loc["checkpoints?model=base-model", "flag"] == ""
-    assert [w.value for w in at.warning] == [f"**dirty**: contaminated (13-gram): {FLORES[0]} 2/20"]
+    # The stored strings are escaped for Markdown (`app.common.md_escape`).
+    described = md_escape(f"contaminated (13-gram): {FLORES[0]} 2/20")
+    assert [w.value for w in at.warning] == [f"**dirty**: {described}"]
