@@ -1,6 +1,8 @@
 """Write the per-file SHA-256 pins of each family (`tasks/<family>/<block>.sha256`, read by its
 `source.py` through `tasks.datasource.load_pins`) from a verified offline copy's SHA256SUMS (run
-once, commit the result; the harness never reads the offline copy at run time).
+once, commit the result; the harness never reads the offline copy at run time). The official files
+the copy lacks are pinned from `SHA256SUMS.unseen` beside it, so a fetch verifies and places every
+file of the release.
 
     .venv/bin/python scripts/pin_data_files.py ../shared/data/SHA256SUMS
 """
@@ -23,8 +25,11 @@ BLOCKS = {
 
 
 def main(sums: Path) -> None:
+    unseen = sums.with_name("SHA256SUMS.unseen")
+    text = sums.read_text() + (unseen.read_text() if unseen.is_file() else "")
     lines = sorted(
-        (line for line in sums.read_text().splitlines() if line.strip()), key=lambda line: line[66:]
+        (line for line in text.splitlines() if line.strip() and not line.startswith("#")),
+        key=lambda line: line[66:],
     )
     for block, (file, folders) in BLOCKS.items():
         pinned = [line for line in lines if line.split("  ", 1)[1].startswith(folders)]

@@ -50,6 +50,16 @@ class Download:
         if self.kind in ("tarball", "zip") and not self.url:
             raise ValueError(f"a {self.kind} download needs url")
 
+    def claims(self, path: str) -> bool:
+        """Whether the data-root path `path` is one this download places (a folder rule's files, a
+        file rule's file; a rule into `into`'s top claims all of it)."""
+        if not path.startswith(self.into + "/"):
+            return False
+        rel = path[len(self.into) + 1 :]
+        return any(
+            dst == "" or (dst.endswith("/") and rel.startswith(dst)) or rel == dst for _, dst in self.files
+        )
+
     @property
     def source_url(self) -> str:
         """Where the files come from, for messages and `harness data list`."""

@@ -113,7 +113,7 @@ def fetch(
     dest_root = dest_root or fetched_root()
     dest_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest_root, prefix=f".{name}-") as tmp:
-        staged, parts = Path(tmp) / "staged", set()
+        staged, parts, fetched = Path(tmp) / "staged", set(), []
         for i, download in enumerate(source.downloads):
             mirror = mirrors[i] if i < len(mirrors) else None
             try:
@@ -124,7 +124,8 @@ def fetch(
                 log.warning("%s: optional part %s skipped: %s", name, download.into, exc)
                 continue
             parts.add(download.into)
-        _verify(source, staged, parts)
+            fetched.append(download)
+        _verify(source, staged, fetched)
         for part in sorted(parts):
             target = dest_root / part
             if target.exists():
@@ -216,11 +217,12 @@ def sgm_to_text(sgm: str) -> str:
     return "".join(re.sub(r'<seg id="[0-9]*">', "", line).replace("</seg>", "") for line in lines)
 
 
-def _verify(source: DataSource, staged: Path, parts: set[str]) -> None:
-    """Every pinned file of the fetched parts present with its SHA-256, and the layout complete."""
+def _verify(source: DataSource, staged: Path, fetched: list[Download]) -> None:
+    """Every pinned file that a fetched download places present with its SHA-256 (an optional part
+    that was skipped is not asked for), and the layout complete."""
     problems = []
     for path, expected in sorted(source.file_sha256.items()):
-        if path.split("/", 1)[0] not in parts:
+        if not any(d.claims(path) for d in fetched):
             continue
         file = staged / path
         if not file.is_file():

@@ -30,9 +30,9 @@ SIB200 = DataSource(
     file_sha256=SIB200_SHA256,
     not_fetched=frozenset({"sib200/SOURCE.md"}),
     note=(
-        "content pinned per file for the 202 language folders of the verified copy; the repository's "
-        "other folders (dzo_Tibt, nqo_Nkoo, tzm_Tfng) are not pinned and not placed; SOURCE.md is the "
-        "offline copy's own note (verified when present)"
+        "content pinned per file for all 205 language folders of the repository (dzo_Tibt, nqo_Nkoo and "
+        "tzm_Tfng from SHA256SUMS.unseen: the offline copy lacks them, a fetch verifies and places them); "
+        "SOURCE.md is the offline copy's own note (verified when present)"
     ),
 )
 

@@ -71,8 +71,8 @@ AFRIXNLI = DataSource(
     tasks=tuple(f"afrixnli_{lang}" for lang in AFRIXNLI_LANGUAGES),
     file_sha256=AFRIXNLI_SHA256,
     note=(
-        "revision is the hub's parquet branch, not a commit: content pinned per file for the 15 "
-        "languages of the offline copy; amh, eng and ibo have no offline copy and are not pinned"
+        "revision is the hub's parquet branch, not a commit: content pinned per file; amh, eng and ibo "
+        "(test) from SHA256SUMS.unseen, which the offline copy lacks: a fetch verifies and places them"
     ),
 )
 

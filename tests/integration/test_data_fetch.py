@@ -1,6 +1,8 @@
 """`harness data fetch` / `data list` against a local HTTP server serving archives built, in the
 official layouts, from the real files of the offline copy (so the per-file SHA-256 pins verify)."""
 
+import dataclasses
+import hashlib
 import http.server
 import io
 import json
@@ -88,7 +90,7 @@ def test_github_zipballs_unpack_to_the_shared_layout_byte_for_byte(
     dest = tmp_path / "data"
     result = run_harness(
         "data", "fetch", "gaokao_bench", "--url", f"{base}/gaokao.zip", "--url", f"{base}/gaokao2023.zip",
-        "--dest", str(dest),
+        "--url", f"{base}/no-2024-here.zip", "--dest", str(dest),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     for part in ("gaokao_bench", "gaokao_bench_updates"):
@@ -109,7 +111,7 @@ def test_a_tampered_file_fails_naming_it_and_nothing_is_moved(www: tuple[Path, s
     dest = tmp_path / "data"
     result = run_harness(
         "data", "fetch", "gaokao_bench", "--url", f"{base}/gaokao.zip", "--url", f"{base}/gaokao2023.zip",
-        "--dest", str(dest),
+        "--url", f"{base}/no-2024-here.zip", "--dest", str(dest),
     )  # fmt: skip
     assert result.returncode == 2
     pinned = data.sources()["gaokao_bench"].file_sha256[
@@ -208,7 +210,11 @@ def test_data_list_shows_ten_sets_present_and_missing(www: tuple[Path, str], tmp
     (root / "gaokao.zip").write_bytes(main)
     dest = tmp_path / "data"
     # the optional 2023 part is not served: fetched without it, and listed as missing
-    data.fetch("gaokao_bench", url=[f"{base}/gaokao.zip", f"{base}/nothing.zip"], dest_root=dest)
+    data.fetch(
+        "gaokao_bench",
+        url=[f"{base}/gaokao.zip", f"{base}/nothing.zip", f"{base}/nothing.zip"],
+        dest_root=dest,
+    )
     result = run_harness("data", "list", "--json", "--data-dir", str(dest), check=True)
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert sorted(rows) == sorted(TEN)
@@ -222,26 +228,84 @@ def test_data_list_shows_ten_sets_present_and_missing(www: tuple[Path, str], tmp
     assert all(name in table for name in rows) and table.count("present") >= 10
 
 
-def test_sib200_from_its_repository_at_the_pinned_commit(www: tuple[Path, str], tmp_path: Path) -> None:
+UNSEEN_SIB = ("dzo_Tibt", "nqo_Nkoo", "tzm_Tfng")
+"""SIB-200 folders of the official release that the offline copy lacks (pinned from SHA256SUMS.unseen)."""
+
+
+def _sib_repo(files: dict[str, bytes], extra: dict[str, bytes]) -> dict[str, bytes]:
     """dadelani/sib-200 as the repository lays it out (`data/annotated/<lang>/`, `data/eng/labels.txt`,
-    code and a folder the verified copy lacks, both dropped) unpacks to the shared layout."""
+    code and per-language label copies that the layout drops), with `extra` annotated files."""
+    repo = {"README.md": b"readme\n", "code/train_textclass.py": b"pass\n", "LICENSE": files["LICENSE"]}
+    repo["data/eng/labels.txt"] = files["labels.txt"]
+    repo |= {f"data/annotated/{p}": b for p, b in files.items() if p.endswith(".tsv")}
+    repo["data/annotated/lin_Latn/labels.txt"] = files["labels.txt"]  # per-language copies upstream
+    return repo | {f"data/annotated/{p}": b for p, b in extra.items()}
+
+
+def test_sib200_places_every_pinned_folder_of_the_release(
+    www: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The three folders the offline copy lacks are pinned: a repository holding them places them,
+    verified (their real bytes are not here, so their pins are replaced by those of stand-ins)."""
     shared = need_shared_data()
     source = data.sources()["sib200"]
     commit = "593cea88519930f776c1a4a1980b6a35b39dca57"
     assert source.downloads[0].source_url == f"https://api.github.com/repos/dadelani/sib-200/zipball/{commit}"
     files = _files(shared / "sib200")
-    repo = {"README.md": b"readme\n", "code/train_textclass.py": b"pass\n", "LICENSE": files["LICENSE"]}
-    repo["data/eng/labels.txt"] = files["labels.txt"]
-    repo |= {f"data/annotated/{p}": b for p, b in files.items() if p.endswith(".tsv")}
-    repo["data/annotated/lin_Latn/labels.txt"] = files["labels.txt"]  # per-language copies upstream
-    repo["data/annotated/dzo_Tibt/test.tsv"] = files["lin_Latn/test.tsv"]  # not in the verified copy
+    stand_ins = {
+        f"{lang}/{split}.tsv": f"{lang} {split}\n".encode()
+        for lang in UNSEEN_SIB
+        for split in ("train", "dev", "test")
+    }
+    pins = dict(source.file_sha256)
+    assert all(f"sib200/{p}" in pins for p in stand_ins)
+    pins |= {f"sib200/{p}": hashlib.sha256(b).hexdigest() for p, b in stand_ins.items()}
+    monkeypatch.setattr(data, "_source", lambda name: dataclasses.replace(source, file_sha256=pins))
     root, base = www
-    (root / "sib.zip").write_bytes(_zipball(f"dadelani-sib-200-{commit[:7]}", repo))
+    (root / "sib.zip").write_bytes(_zipball(f"dadelani-sib-200-{commit[:7]}", _sib_repo(files, stand_ins)))
+    folder = data.fetch("sib200", url=f"{base}/sib.zip", dest_root=tmp_path / "data")
+    expected = {p: b for p, b in files.items() if p != "SOURCE.md"} | stand_ins  # SOURCE.md: the copy's note
+    assert len(expected) == 205 * 3 + 2
+    assert _files(folder) == expected
+
+
+def test_sib200_without_the_unseen_folders_fails_naming_them(www: tuple[Path, str], tmp_path: Path) -> None:
+    shared = need_shared_data()
+    files = _files(shared / "sib200")
+    root, base = www
+    wrong = {"dzo_Tibt/test.tsv": files["lin_Latn/test.tsv"]}  # another language's file under its name
+    (root / "sib.zip").write_bytes(_zipball("dadelani-sib-200-593cea8", _sib_repo(files, wrong)))
     result = run_harness(
         "data", "fetch", "sib200", "--url", f"{base}/sib.zip", "--dest", str(tmp_path / "data")
     )
-    assert result.returncode == 0, result.stderr
-    expected = {p: b for p, b in files.items() if p != "SOURCE.md"}  # the offline copy's own note
-    assert len(expected) == 202 * 3 + 2
-    assert _files(tmp_path / "data" / "sib200") == expected
-    assert data.resolve("sib200", tmp_path / "data") == tmp_path / "data" / "sib200"
+    assert result.returncode == 2
+    message = " ".join(result.stderr.split())
+    assert "sib200: 9 file(s) failed verification, nothing was changed" in message
+    assert "sib200/dzo_Tibt/dev.tsv is missing from the download" in message
+    assert not (tmp_path / "data" / "sib200").exists()
+
+
+def test_gaokao_2024_update_is_verified_and_placed_beside_2023(
+    www: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The third part (OpenLMLab/GAOKAO-Bench-Updates) places the 2024 files its pins name (stand-ins
+    here, the real bytes are not in the offline copy), and a fetch without it still places 2023."""
+    shared = need_shared_data()
+    source = data.sources()["gaokao_bench"]
+    unseen = sorted(p for p in source.file_sha256 if "2024" in p)
+    assert len(unseen) == 13
+    stand_ins = {p.removeprefix("gaokao_bench_updates/"): f"{p}\n".encode() for p in unseen}
+    pins = dict(source.file_sha256) | {
+        f"gaokao_bench_updates/{p}": hashlib.sha256(b).hexdigest() for p, b in stand_ins.items()
+    }
+    monkeypatch.setattr(data, "_source", lambda name: dataclasses.replace(source, file_sha256=pins))
+    root, base = www
+    main, update = _gaokao_repos(shared)
+    (root / "gaokao.zip").write_bytes(main)
+    (root / "gaokao2023.zip").write_bytes(update)
+    updates = {("Bench/" + p if p.endswith("_Prompt.json") else "Data/" + p): b for p, b in stand_ins.items()}
+    (root / "gaokao2024.zip").write_bytes(_zipball("OpenLMLab-GAOKAO-Bench-Updates-89abcde", updates))
+    urls = [f"{base}/gaokao.zip", f"{base}/gaokao2023.zip", f"{base}/gaokao2024.zip"]
+    folder = data.fetch("gaokao_bench", url=urls, dest_root=tmp_path / "data")
+    placed = _files(folder.parent / "gaokao_bench_updates")
+    assert placed == _files(shared / "gaokao_bench_updates") | stand_ins

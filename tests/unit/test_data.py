@@ -148,12 +148,21 @@ def test_per_file_pins_are_those_of_the_verified_offline_copy() -> None:
 
     shared = need_shared_data()
     sums = dict(reversed(line.split("  ", 1)) for line in (shared / "SHA256SUMS").read_text().splitlines())
+    # The official files the copy lacks (3 AfriXNLI tests, 3 SIB-200 folders, the GAOKAO 2024 update).
+    unseen = (shared / "SHA256SUMS.unseen").read_text().splitlines()
+    sums |= dict(reversed(line.split("  ", 1)) for line in unseen if line and not line.startswith("#"))
     pinned = {p: h for s in data.sources().values() for p, h in s.file_sha256.items()}
-    assert len(pinned) == 263 + 609  # SIB-200: 202 languages x 3 splits, labels, LICENSE, SOURCE.md
+    # SIB-200: 205 languages x 3 splits, labels, LICENSE, SOURCE.md; 3 + 13 other unseen files
+    assert len(pinned) == 263 + 618 + 16
     assert all(sums[p] == h for p, h in pinned.items())
     folders = ("xnli/", "afrixnli/", "kobest/", "ceval/", "agieval/", "gaokao_bench", "terminology_en_de/")
     folders += ("sib200/",)
     assert {p for p in sums if p.startswith(folders)} == set(pinned)  # no file of those folders left out
+    assert {
+        "afrixnli/amh/test.jsonl",
+        "sib200/dzo_Tibt/dev.tsv",
+        "gaokao_bench_updates/2024_Obj_Prompt.json",
+    } <= set(pinned)
     assert data.sha256_file(shared / "kobest" / "wic" / "test.jsonl") == pinned["kobest/wic/test.jsonl"]
 
 
@@ -182,7 +191,7 @@ def test_pins_are_data_files_beside_each_source(tmp_path: Path) -> None:
 
     pin_files = sorted((ROOT / "tasks").glob("*/*.sha256"))
     assert len(pin_files) == 8  # xnli, afrixnli, kobest, ceval, agieval, gaokao_bench, terminology, sib200
-    assert sum(len(load_pins(str(p.parent / "source.py"), p.stem)) for p in pin_files) == 263 + 609
+    assert sum(len(load_pins(str(p.parent / "source.py"), p.stem)) for p in pin_files) == 263 + 618 + 16
     source = tmp_path / "source.py"
     with pytest.raises(HarnessError, match=r"toy\.sha256: the data pins of toy cannot be read"):
         load_pins(str(source), "toy")
