@@ -107,6 +107,19 @@ def fmt_delta(metric: str, delta: float | None) -> str:
     return BLANK if v is None else f"{v:+.{scale_of(metric).digits}f}"
 
 
+def fmt_delta_interval(metric: str, low: float | None, high: float | None) -> str:
+    """`[low, high]` of a difference of stored values, signed, clipped to the widest difference the
+    metric's range allows (an accuracy difference stays within [-100, +100])."""
+    s = scale_of(metric)
+    lo, hi = shown(metric, low), shown(metric, high)
+    if lo is None or hi is None:
+        return BLANK
+    if s.low is not None and s.high is not None:
+        span = s.high - s.low
+        lo, hi = max(lo, -span), min(hi, span)
+    return f"[{lo:+.{s.digits}f}, {hi:+.{s.digits}f}]"
+
+
 def text(value: object) -> str:
     """Any cell: BLANK for None/NaN, else its string."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

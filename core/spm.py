@@ -28,9 +28,11 @@ class SpmStatus:
     """SHA-256 of the file found, None when absent."""
 
     def missing_note(self) -> str:
+        """Stored with results and shared in reports: names where sacrebleu looks, not this machine's
+        folders (`$SACREBLEU`, by default ~/.sacrebleu)."""
         return (
-            f"not computed: flores200 SentencePiece model absent; place it at {self.path} "
-            f"(sha256 {FLORES200_SPM_SHA256}, from {FLORES200_SPM_URL})"
+            "not computed: flores200 SentencePiece model absent; place it at $SACREBLEU/models/"
+            f"flores200sacrebleuspm (sha256 {FLORES200_SPM_SHA256}, from {FLORES200_SPM_URL})"
         )
 
 

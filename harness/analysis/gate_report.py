@@ -3,7 +3,7 @@
 from dataclasses import asdict
 from typing import Any
 
-from core.scale import fmt, fmt_delta
+from core.scale import fmt, fmt_delta, fmt_delta_interval
 from core.stats import min_differing
 from harness.analysis.gate import GateReport, TaskVerdict
 
@@ -42,7 +42,7 @@ def _cells(v: TaskVerdict, strict: bool) -> list[str]:
         fmt(v.metric, r.baseline),
         fmt(v.metric, r.candidate),
         fmt_delta(v.metric, r.delta),
-        f"[{fmt_delta(v.metric, r.ci_low)}, {fmt_delta(v.metric, r.ci_high)}]",
+        fmt_delta_interval(v.metric, r.ci_low, r.ci_high),
         f"{r.p_value:.4f}",
         f"{v.p_holm:.4f}",
         f"{r.differing}/{r.n}",
@@ -80,16 +80,21 @@ def rule(report: GateReport) -> str:
 
 
 def to_markdown(report: GateReport) -> str:
+    """The report for `$GITHUB_STEP_SUMMARY`; every stored string (model, task) escaped by `md_text`."""
+    from harness.output import md_text
+
     lines = [
-        f"### harness gate: {summary(report)}",
+        f"### harness gate: {md_text(summary(report))}",
         "",
-        f"Baseline **{report.baseline}**, candidate **{report.candidate}**, metric: {report.metric_note}.",
+        f"Baseline **{md_text(report.baseline)}**, candidate **{md_text(report.candidate)}**, "
+        f"metric: {md_text(report.metric_note)}.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---" if i < 2 else "---:" for i in range(len(HEADER))) + "|",
     ]
     for v in report.verdicts:
         cells = _cells(v, report.strict)
+        cells[:2] = [md_text(c) for c in cells[:2]]  # task and metric: stored strings
         cells[-1] = f"**{cells[-1]}**" if cells[-1] not in FINE else cells[-1]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", rule(report), ""]
@@ -125,16 +130,16 @@ def to_json(report: GateReport) -> dict[str, Any]:
 def print_text(report: GateReport) -> None:
     from rich.table import Table
 
-    from harness.output import console
+    from harness.output import console, plain, plain_text
 
-    table = Table(title=f"baseline {report.baseline}  vs  candidate {report.candidate}")
+    table = Table(title=plain_text(f"baseline {report.baseline}  vs  candidate {report.candidate}"))
     for i, column in enumerate(HEADER):
         table.add_column(column, justify="left" if i < 2 else "right", no_wrap=i < 2)
     for v in report.verdicts:
         cells = _cells(v, report.strict)
         style = "bold red" if cells[-1] not in FINE else None
-        table.add_row(*cells, style=style)
+        table.add_row(*map(plain, cells), style=style)
     out = console()
     out.print(table)
-    out.print(rule(report), soft_wrap=True)
-    out.print(("[bold red]" if report.regressed else "[bold green]") + summary(report), soft_wrap=True)
+    out.print(plain(rule(report)), soft_wrap=True)
+    out.print(("[bold red]" if report.regressed else "[bold green]") + plain(summary(report)), soft_wrap=True)

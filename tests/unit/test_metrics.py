@@ -106,7 +106,9 @@ def test_mismatched_lengths_fail() -> None:
 def test_spbleu_absent_model_is_reported_not_computed() -> None:
     score = corpus_score("spbleu", ["a b c"], ["a b c"])
     assert score.value is None
-    assert str(spm.spm_model_path()) in score.note
+    # Stored and shared with the results: where sacrebleu looks, never this machine's folders.
+    assert "$SACREBLEU/models/flores200sacrebleuspm" in score.note
+    assert str(spm.spm_model_path().parent) not in score.note
     assert spm.FLORES200_SPM_SHA256 in score.note
 
 
