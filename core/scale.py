@@ -21,6 +21,7 @@ FRACTIONS = frozenset(
         "points_rate",
         "term_usage",
         "off_target",
+        "off_target_macro",
         "source_copy",
     }
 )
@@ -29,7 +30,9 @@ FRACTIONS = frozenset(
 PERCENTAGES = frozenset({"chrf++", "chrf", "bleu", "spbleu"})
 """Stored and shown on 0-100 (sacrebleu)."""
 
-LOWER_IS_BETTER = frozenset({"off_target", "source_copy", "judge_cut_off", "judge_unparseable"})
+LOWER_IS_BETTER = frozenset(
+    {"off_target", "off_target_macro", "source_copy", "judge_cut_off", "judge_unparseable"}
+)
 """Metrics for which a rise is a regression (the judge's two are counts of documents)."""
 
 

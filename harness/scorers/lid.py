@@ -8,11 +8,18 @@ whose labels are not is refused rather than guessed at.
 
 Per sample (added to the sample's scores): `lid_label` (the model's label), `lid_lang` (the
 FLORES-200 code it maps to, None when none does), `lid_conf` (the model's probability),
-`source_chrf` (chrF of the output against the source), `off_target` and `source_copy` (0 or 1):
-- `off_target`: the identified language is not the target language, compared by ISO 639-3 code
-  after folding individual languages into their ISO 639-3 macrolanguage (`MACROLANGUAGE`), script
-  ignored: `zho_Hant` or `yue_Hant` output for a `zho_Hans` target is on target, `arz_Arab` for
-  `arb_Arab` too. An empty output is off target (it is not in the target language).
+`source_chrf` (chrF of the output against the source), `off_target`, `off_target_macro` and
+`source_copy` (0 or 1):
+- `off_target` (the headline, as published off-target rates compare the full label: Zhang et al.
+  2020, NLLB's use of its LID): the identified language is not the target's FLORES-200 code,
+  language AND script (`same_code`): Indonesian or Minangkabau for a Malay target, Bosnian for
+  Croatian, Serbian Cyrillic for Croatian, Dari for Persian, `zho_Hant` for `zho_Hans` are all off
+  target. A label that is not itself a FLORES-200 code counts by the one FLORES-200 code of its
+  language and script (`to_flores`: GlotLID's `swa_Latn` is `swh_Latn`).
+- `off_target_macro` (ours, looser): compared by ISO 639-3 code after folding individual
+  languages into their ISO 639-3 macrolanguage (`MACROLANGUAGE`), script ignored: `zho_Hant` or
+  `yue_Hant` output for a `zho_Hans` target is on target, `arz_Arab` for `arb_Arab` too.
+  An empty output is off target under both (it is not in the target language).
 - `source_copy`: the output, normalised (`normalise`), equals the normalised source; or it is
   identified as the source language and its chrF against the source is at least
   `COPY_CHRF_THRESHOLD`. An empty output is not a copy.
@@ -31,7 +38,7 @@ from core.errors import HarnessError
 from core.records import MetricResult, SampleRecord, TaskOutcome
 from harness.scorers.base import EvaluatedModel, ScorerContext, Written
 
-METRICS = ("off_target", "source_copy")
+METRICS = ("off_target", "off_target_macro", "source_copy")
 LOWER_IS_BETTER = frozenset(METRICS)
 """Metrics for which a rise is a regression (`harness gate`)."""
 COPY_CHRF_THRESHOLD = 60.0
@@ -95,7 +102,15 @@ def language_key(code: str) -> str:
 
 
 def same_language(a: str, b: str) -> bool:
+    """Folded comparison (`off_target_macro`): same ISO 639-3 macrolanguage, any script."""
     return language_key(a) == language_key(b)
+
+
+def same_code(label: str, target: str) -> bool:
+    """Strict comparison (`off_target`): the label names the target's FLORES-200 code, language and
+    script (directly, or as the one FLORES-200 code of its language and script)."""
+    code = label.removeprefix(LABEL_PREFIX)
+    return code == target or to_flores(code) == target
 
 
 def to_flores(label: str) -> str | None:
@@ -160,10 +175,17 @@ class LidModel:
 
     @property
     def signature(self) -> str:
-        return (
-            f"lid:fasttext|model:{self.name}|sha256:{self.sha256[:12]}|fasttext:{self.fasttext_version}"
-            f"|match:iso639-3-macro|copy:chrf>={COPY_CHRF_THRESHOLD:g}"
-        )
+        """The identifier, as every row it scores names it (`metric_signature` adds the rule)."""
+        return f"lid:fasttext|model:{self.name}|sha256:{self.sha256[:12]}|fasttext:{self.fasttext_version}"
+
+    def metric_signature(self, metric: str) -> str:
+        """One row's signature: the identifier and the rule of `metric`."""
+        rule = {
+            "off_target": "match:flores-code",
+            "off_target_macro": "match:iso639-3-macro",
+            "source_copy": f"match:iso639-3-macro|copy:chrf>={COPY_CHRF_THRESHOLD:g}",
+        }[metric]
+        return f"{self.signature}|{rule}"
 
     def fingerprint(self) -> dict[str, Any]:
         return {"model": str(self.path), "sha256": self.sha256, "fasttext": self.fasttext_version}
@@ -223,6 +245,7 @@ def sample_scores(
     if pred is None:
         return {"lid_label": None, "lid_lang": None, "lid_conf": None, "source_chrf": 0.0} | {
             "off_target": 1,
+            "off_target_macro": 1,
             "source_copy": 0,
         }
     overlap = float(CHRF().sentence_score(output, [source]).score) if source.strip() else 0.0
@@ -233,7 +256,8 @@ def sample_scores(
         "lid_lang": to_flores(pred.label),
         "lid_conf": pred.confidence,
         "source_chrf": overlap,
-        "off_target": int(not same_language(pred.label, target_lang)),
+        "off_target": int(not same_code(pred.label, target_lang)),
+        "off_target_macro": int(not same_language(pred.label, target_lang)),
         "source_copy": int(identical or as_source),
     }
 
@@ -270,7 +294,9 @@ def score_samples(
     }
     empty = sum(not o.strip() for o in outputs)
     note = f"target {target_lang}; lower is better" + (f"; {empty} empty output(s)" if empty else "")
-    rows = [mean_metric(task, m, [per_doc[d][m] for d in doc_ids], lid.signature, note) for m in METRICS]
+    rows = [
+        mean_metric(task, m, [per_doc[d][m] for d in doc_ids], lid.metric_signature(m), note) for m in METRICS
+    ]
     return rows, per_doc
 
 

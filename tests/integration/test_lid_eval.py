@@ -56,7 +56,7 @@ def _eval(tiny_model: Path, *extra: str) -> Any:
 
 
 def test_eval_stores_language_labels_and_rates(tiny_model: Path, lid_model: Path) -> None:
-    from harness.scorers.lid import COPY_CHRF_THRESHOLD, import_fasttext, normalise, same_language
+    from harness.scorers.lid import COPY_CHRF_THRESHOLD, import_fasttext, normalise, same_code, same_language
 
     payload, _ = _eval(tiny_model, "--lid-model", str(lid_model))
     rows = {(r["task"], r["metric"]): r for r in payload["results"]}
@@ -77,16 +77,17 @@ def test_eval_stores_language_labels_and_rates(tiny_model: Path, lid_model: Path
                 prob, label = direct.f.predict(" ".join(doc["output"].split()) + "\n", 1, 0.0, "strict")[0]
                 assert doc["lid_label"] == label.removeprefix("__label__")
                 assert doc["lid_conf"] == pytest.approx(min(1.0, prob))
-                assert doc["off_target"] == int(not same_language(doc["lid_label"], target_lang))
+                assert doc["off_target"] == int(not same_code(doc["lid_label"], target_lang))
+                assert doc["off_target_macro"] == int(not same_language(doc["lid_label"], target_lang))
             else:
-                assert doc["lid_label"] is None and doc["off_target"] == 1
+                assert doc["lid_label"] is None and doc["off_target"] == doc["off_target_macro"] == 1
             copied = normalise(doc["output"]) == normalise(doc["source"]) or (
                 doc["lid_label"] is not None
                 and same_language(doc["lid_label"], source_lang)
                 and doc["source_chrf"] >= COPY_CHRF_THRESHOLD
             )
             assert doc["source_copy"] == int(copied)
-        for metric in ("off_target", "source_copy"):
+        for metric in ("off_target", "off_target_macro", "source_copy"):
             row = rows[(task, metric)]
             assert row["n"] == 3
             assert row["value"] == pytest.approx(sum(d[metric] for d in docs) / 3)
@@ -104,7 +105,7 @@ def test_eval_stores_language_labels_and_rates(tiny_model: Path, lid_model: Path
         "rescore", run_id, "--metric", "lid", "--lid-model", str(lid_model), "--json", check=True
     )
     again = {(r["task"], r["metric"]): r["value"] for r in json.loads(rescored.stdout)["results"]}
-    assert again == {k: rows[k]["value"] for k in again} and len(again) == 6
+    assert again == {k: rows[k]["value"] for k in again} and len(again) == 9
     with sqlite3.connect(_db()) as conn:
         count = conn.execute("select count(*) from task_results where metric = 'off_target'").fetchone()[0]
     assert count == 3

@@ -116,6 +116,62 @@ def test_label_to_flores(label: str, flores: str | None) -> None:
 )
 def test_same_language(a: str, b: str, same: bool) -> None:
     assert lid.same_language(a, b) is same
+    # The strict rule of `off_target` tells every such pair apart (a label is compared by its
+    # FLORES-200 code, language and script).
+    assert lid.same_code(a, b) is (a == b)
+
+
+@pytest.mark.parametrize(
+    ("label", "target", "strict", "macro"),
+    [
+        ("ind_Latn", "zsm_Latn", 1, 0),  # Indonesian for Malay: the failure off_target exists to catch
+        ("min_Latn", "zsm_Latn", 1, 0),
+        ("bos_Latn", "hrv_Latn", 1, 0),
+        ("srp_Cyrl", "hrv_Latn", 1, 0),  # Serbian (Cyrillic) for Croatian: one macrolanguage (hbs)
+        ("prs_Arab", "pes_Arab", 1, 0),  # Dari for (Iranian) Persian
+        ("zho_Hant", "zho_Hans", 1, 0),  # Traditional for Simplified
+        ("swa_Latn", "swh_Latn", 0, 0),  # GlotLID's macrolanguage label: the one FLORES-200 code
+        ("zsm_Latn", "zsm_Latn", 0, 0),
+    ],
+)
+def test_off_target_strict_and_macro(label: str, target: str, strict: int, macro: int) -> None:
+    scores = lid.sample_scores("teks", "source", "eng_Latn", target, lid.Prediction(label, 0.9))
+    assert (scores["off_target"], scores["off_target_macro"]) == (strict, macro)
+
+
+def test_indonesian_for_a_malay_target_through_a_real_identifier(tmp_path: Path) -> None:
+    """Hand-made outputs (FLORES-200 devtest sentences in Indonesian and in Malay, as a model might
+    write them for an English -> Malay task) through a fastText model trained here on dev."""
+    root = need_shared_data() / "flores200"
+    langs = ["eng_Latn", "ind_Latn", "zsm_Latn"]
+    path = tmp_path / "model.bin"
+    lid_build.train(root, langs, SMALL | {"epoch": 20}, path)
+    model = lid.LidModel(path)
+    devtest = {
+        lang: (root / "devtest" / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()
+        for lang in langs
+    }
+    outputs = devtest["ind_Latn"][:20] + devtest["zsm_Latn"][:20]
+    rows, per_doc = lid.score_samples(
+        "flores_eng_Latn-zsm_Latn",
+        list(range(40)),
+        outputs,
+        devtest["eng_Latn"][:40],
+        ("eng_Latn", "zsm_Latn"),
+        model,
+    )
+    by_metric = {r.metric: r.value for r in rows}
+    strict = sum(per_doc[d]["off_target"] for d in range(20))
+    assert strict >= 15, [per_doc[d]["lid_label"] for d in range(20)]  # the Indonesian outputs
+    assert sum(per_doc[d]["off_target"] for d in range(20, 40)) <= 5  # the Malay ones
+    assert by_metric["off_target_macro"] == 0.0  # Indonesian and Malay: one macrolanguage (msa)
+    assert by_metric["off_target"] > by_metric["off_target_macro"]
+
+
+def test_lid_metrics_are_fractions_and_lower_is_better() -> None:
+    from core.scale import FRACTIONS, LOWER_IS_BETTER
+
+    assert set(lid.METRICS) <= FRACTIONS and set(lid.METRICS) <= LOWER_IS_BETTER
 
 
 SRC = "On Monday, scientists from the Stanford University School of Medicine announced a new tool."
@@ -179,7 +235,8 @@ def test_mean_metric_and_score_samples(small_model: Path) -> None:
     assert by_metric["off_target"].value == pytest.approx(2 / 3) and by_metric["off_target"].n == 3
     assert by_metric["source_copy"].value == pytest.approx(1 / 3)
     assert "1 empty output" in by_metric["off_target"].note
-    assert by_metric["off_target"].signature == model.signature
+    assert by_metric["off_target"].signature == model.signature + "|match:flores-code"
+    assert by_metric["off_target_macro"].signature == model.signature + "|match:iso639-3-macro"
 
 
 def test_build_report_against_sklearn_and_cache(small_model: Path) -> None:
