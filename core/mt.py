@@ -19,8 +19,30 @@ MT_METRICS: tuple[MetricName, ...] = ("chrf++", "bleu", "spbleu")
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 12345
 
-# sacrebleu tokenizers for plain BLEU by target language; spBLEU is the script-agnostic score.
-_BLEU_TOKENIZER = {"zho_Hans": "zh", "zho_Hant": "zh", "yue_Hant": "zh"}
+# Plain BLEU's tokenizer by target language, as sacrebleu picks it from the target language
+# (`sacrebleu -tl zh|ja|ko`: zh, ja-mecab, ko-mecab; 13a otherwise). spBLEU is the script-agnostic score.
+_BLEU_TOKENIZER = {
+    "zho_Hans": "zh",
+    "zho_Hant": "zh",
+    "yue_Hant": "zh",
+    "jpn_Jpan": "ja-mecab",
+    "kor_Hang": "ko-mecab",
+}
+NO_WORD_SPACES = {"Thai": "Thai", "Laoo": "Lao", "Khmr": "Khmer", "Mymr": "Myanmar", "Tibt": "Tibetan"}
+"""Scripts written without spaces between words and without a tokenizer in sacrebleu: `13a` would
+count whole phrases as words, so plain BLEU is not applicable there (spBLEU and chrF++ are)."""
+
+
+def bleu_not_applicable(target_lang: str | None) -> str | None:
+    """Why plain BLEU is not reported for `target_lang` (a FLORES-200 code), or None when it is."""
+    script = (target_lang or "").partition("_")[2]
+    if script not in NO_WORD_SPACES:
+        return None
+    return (
+        f"not applicable: {NO_WORD_SPACES[script]} script is written without spaces between words and "
+        "sacrebleu has no word tokenizer for it (13a would count phrases as words); spBLEU and chrF++ "
+        "are the measures"
+    )
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,8 @@ def make_metric(name: MetricName, target_lang: str | None = None) -> Any:
             raise HarnessError(status.missing_note())
     if name not in MT_METRICS:
         raise HarnessError(f"unknown MT metric {name!r}; choose from {', '.join(MT_METRICS)}")
+    if name == "bleu" and (reason := bleu_not_applicable(target_lang)):
+        raise HarnessError(f"BLEU for {target_lang}: {reason}")
     return _metric(name, bleu_tokenizer(target_lang) if name == "bleu" else "")
 
 
@@ -105,6 +129,8 @@ def corpus_score(
         status = spm.spm_status()
         if not status.available:
             return CorpusScore(name, None, None, len(hyps), "", status.missing_note())
+    if name == "bleu" and (reason := bleu_not_applicable(target_lang)):
+        return CorpusScore(name, None, None, len(hyps), "", reason)
     metric = make_metric(name, target_lang)
     rows = _statistics(metric, tuple(hyps), tuple(refs))
     value = float(metric._aggregate_and_compute(rows).score)  # what `corpus_score` computes from them

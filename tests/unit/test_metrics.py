@@ -9,7 +9,7 @@ import pytest
 
 from core import spm
 from core.errors import HarnessError
-from core.mt import corpus_score, corpus_value, sentence_chrfpp
+from core.mt import corpus_score, corpus_value, make_metric, sentence_chrfpp
 from tests.conftest import need_shared_data
 
 SACREBLEU = [sys.executable, "-m", "sacrebleu"]
@@ -77,6 +77,35 @@ def test_chinese_targets_use_the_zh_tokenizer(tmp_path: Path) -> None:
     ours = corpus_score("bleu", hyps, refs, target_lang="zho_Hans")
     assert ours.value == pytest.approx(cli["score"], abs=5e-7)
     assert "tok:zh" in ours.signature
+
+
+@pytest.mark.parametrize(
+    ("lang", "iso", "tok"), [("jpn_Jpan", "ja", "ja-mecab"), ("kor_Hang", "ko", "ko-mecab")]
+)
+def test_japanese_and_korean_targets_use_sacrebleus_mecab_tokenizers(
+    tmp_path: Path, lang: str, iso: str, tok: str
+) -> None:
+    """sacrebleu's own default for these target languages (`-l en-ja`, `-l en-ko`), against its CLI."""
+    devtest = need_shared_data() / "flores200" / "devtest"
+    refs = (devtest / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()[:40]
+    hyps = (devtest / f"{lang}.devtest").read_text(encoding="utf-8").splitlines()[40:80]  # other sentences
+    hyps = [h[: len(h) // 2] + r[len(r) // 2 :] for h, r in zip(hyps, refs, strict=True)]  # half right
+    (tmp_path / "r").write_text("\n".join(refs) + "\n", encoding="utf-8")
+    (tmp_path / "h").write_text("\n".join(hyps) + "\n", encoding="utf-8")
+    cli = _cli(tmp_path / "r", tmp_path / "h", "-m", "bleu", "-l", f"en-{iso}", "-w", "6")
+    ours = corpus_score("bleu", hyps, refs, target_lang=lang)
+    assert ours.value == pytest.approx(cli["score"], abs=5e-7) and 5 < cli["score"] < 95
+    assert f"tok:{tok}" in ours.signature and f"tok:{tok}" in cli["signature"]
+
+
+@pytest.mark.parametrize("lang", ["tha_Thai", "lao_Laoo", "khm_Khmr", "mya_Mymr", "bod_Tibt", "dzo_Tibt"])
+def test_plain_bleu_is_not_applicable_to_scripts_without_word_spaces(lang: str) -> None:
+    score = corpus_score("bleu", ["a"], ["a"], target_lang=lang)
+    assert score.value is None and score.note.startswith("not applicable: ")
+    assert "spBLEU and chrF++ are the measures" in score.note
+    with pytest.raises(HarnessError, match=f"BLEU for {lang}: not applicable"):
+        make_metric("bleu", lang)
+    assert corpus_score("chrf++", ["a b"], ["a b"], target_lang=lang).value == pytest.approx(100.0)
 
 
 def test_bootstrap_stderr_agrees_with_sacrebleu_confidence(tmp_path: Path) -> None:
