@@ -37,6 +37,15 @@ from typing import Any, Protocol, runtime_checkable
 from core.errors import HarnessError
 from core.records import MetricResult, SampleRecord, TaskOutcome
 from harness.scorers.base import EvaluatedModel, ScorerContext, Written
+from harness.scorers.lid_labels import (  # noqa: F401  (re-exported)
+    LABEL_PREFIX,
+    MACROLANGUAGE,
+    language_key,
+    parse_label,
+    same_code,
+    same_language,
+    to_flores,
+)
 
 METRICS = ("off_target", "off_target_macro", "source_copy")
 LOWER_IS_BETTER = frozenset(METRICS)
@@ -44,93 +53,6 @@ LOWER_IS_BETTER = frozenset(METRICS)
 COPY_CHRF_THRESHOLD = 60.0
 """chrF (sacrebleu, word_order 0) of output against source at or above which an output identified as
 the source language counts as a copy; chosen on SmolLM2-135M's FLORES outputs (docs/lid.md)."""
-LABEL_PREFIX = "__label__"
-_LABEL = re.compile(r"^([a-z]{3})_([A-Z][a-z]{3})$")
-
-# ISO 639-3 macrolanguages (SIL's iso-639-3-macrolanguages table) of the FLORES-200 languages that
-# belong to one, with the other members a GlotLID model may name (e.g. `cmn` for Mandarin).
-_MACRO_MEMBERS = {
-    "ara": "aao abh abv acm acq acw acx acy adf aeb aec afb ajp apc apd arb arq ars ary arz auz avl "
-    "ayh ayl ayn ayp bbz pga shu ssh",
-    "zho": "cdo cjy cmn cnp cpx csp czh czo gan hak hnm hsn luh lzh mnp nan sjc wuu yue",
-    "msa": "bjn btj bve bvu coa dup hji ind jak jax kvb kvr kxd lce lcf liw max meo mfa mfb min mly "
-    "mqg msi mui orn ors pel pse tmw urk vkk vkt xmm zlm zmi zsm",
-    "fas": "pes prs",
-    "sqi": "aae aat aln als",
-    "aze": "azb azj",
-    "est": "ekk vro",
-    "lav": "ltg lvs",
-    "mon": "khk mvf",
-    "pus": "pbt pbu pst",
-    "uzb": "uzn uzs",
-    "kur": "ckb kmr sdh",
-    "aka": "fat twi",
-    "nor": "nno nob",
-    "swa": "swc swh",
-    "ori": "ory spv",
-    "mlg": "bhr bmm bzc msh plt skg tdx tkg txy xmv xmw",
-    "yid": "ydd yih",
-    "kau": "kby knc krt",
-    "tmh": "taq thv thz ttq",
-    "ful": "ffm fub fuc fue fuf fuh fui fuq fuv",
-    "din": "dib dik dip diw dks",
-    "que": "quy quz qvc qxu",  # the Quechuas GlotLID names most (ISO lists 44)
-    "hbs": "bos hrv srp",
-    "aym": "ayc ayr",
-    "orm": "gax gaz hae orc",
-    "nep": "dty npi",
-    "grn": "gnw gug gui gun nhd",
-    "srd": "sdc sdn src sro",
-    "kon": "kng kwy ldi",
-}
-MACROLANGUAGE = {member: macro for macro, members in _MACRO_MEMBERS.items() for member in members.split()}
-"""ISO 639-3 individual language -> its macrolanguage (a code maps to itself when absent)."""
-
-
-def parse_label(label: str) -> tuple[str, str] | None:
-    """(ISO 639-3 code, ISO 15924 script) of a fastText label (`__label__eng_Latn` or `eng_Latn`)."""
-    match = _LABEL.match(label.removeprefix(LABEL_PREFIX))
-    return (match.group(1), match.group(2)) if match else None
-
-
-def language_key(code: str) -> str:
-    """What two language codes must share to count as the same language: the ISO 639-3 part of a
-    `xxx_Scrp` code, folded into its macrolanguage."""
-    parsed = parse_label(code)
-    iso = parsed[0] if parsed else code.split("_", 1)[0]
-    return MACROLANGUAGE.get(iso, iso)
-
-
-def same_language(a: str, b: str) -> bool:
-    """Folded comparison (`off_target_macro`): same ISO 639-3 macrolanguage, any script."""
-    return language_key(a) == language_key(b)
-
-
-def same_code(label: str, target: str) -> bool:
-    """Strict comparison (`off_target`): the label names the target's FLORES-200 code, language and
-    script (directly, or as the one FLORES-200 code of its language and script)."""
-    code = label.removeprefix(LABEL_PREFIX)
-    return code == target or to_flores(code) == target
-
-
-def to_flores(label: str) -> str | None:
-    """The FLORES-200 code a label names: itself when it is one, else the one FLORES-200 code of the
-    same language and script (GlotLID's `swa_Latn` -> `swh_Latn`); None when there is none or more
-    than one (`cmn_Hani`: neither script matches; `ara_Arab`: nine Arabic varieties)."""
-    from core.languages import FLORES_LANGUAGES
-
-    code = label.removeprefix(LABEL_PREFIX)
-    if code in FLORES_LANGUAGES:
-        return code
-    parsed = parse_label(code)
-    if parsed is None:
-        return None
-    matches = [
-        c for c in FLORES_LANGUAGES if c.endswith(f"_{parsed[1]}") and language_key(c) == language_key(code)
-    ]
-    return matches[0] if len(matches) == 1 else None
-
-
 _SPACES = re.compile(r"\s+")
 
 
@@ -336,23 +258,42 @@ def lid_outcome(fam: Any, task: str, outcome: TaskOutcome, lid: LidModel | None)
     return replace(outcome, metrics=metrics, samples=samples)
 
 
+BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "bundled" / "lid" / "flores200-lid.ftz"
+"""The compact identifier shipped with the package (`harness/bundled/lid/README.md`): the
+`harness lid build` classifier of all FLORES-200 languages, quantized (4.3 MB)."""
+NO_LID = "none"
+"""`--lid-model none`: skip language identification."""
+
+
+def default_identifier() -> LidModel | None:
+    """Without `--lid-model`: the model the last full `harness lid build` made (cached), else the
+    bundled one; None only when the package lacks its bundled file."""
+    built = default_model()
+    if built is not None:
+        return LidModel(built, name=f"flores200-dev-lid:{built.parent.name}")
+    if BUNDLED_MODEL.is_file():
+        return LidModel(BUNDLED_MODEL, name=f"bundled:{BUNDLED_MODEL.name}")
+    return None
+
+
 def model_for_run(lid_model: str | None, families: Sequence[Any], warn: Any) -> LidModel | None:
-    """The identifier `harness eval` uses: `--lid-model`, else the model `harness lid build` last
-    built (if it is in the cache); None, with a warning, when there is none or no task translates."""
+    """The identifier `harness eval` uses: `--lid-model`, else the default (`default_identifier`);
+    None when no task translates, with `--lid-model none`, or, with a warning, when there is none."""
+    if lid_model == NO_LID:
+        return None
     if not any(isinstance(f, TranslationFamily) for f in families):
         if lid_model:
             warn(f"--lid-model {lid_model}: none of the tasks is MT; it is not loaded")
         return None
     if lid_model:
         return LidModel(Path(lid_model).expanduser())
-    built = default_model()
-    if built is None:
+    found = default_identifier()
+    if found is None:
         warn(
-            "off_target and source_copy not computed: no language identifier (pass --lid-model "
-            "model.bin, or run `harness lid build --data-dir DIR` once to train one on FLORES-200 dev)"
+            f"off_target and source_copy not computed: no language identifier ({BUNDLED_MODEL} is missing "
+            "from this installation; pass --lid-model model.bin, or run `harness lid build --data-dir DIR`)"
         )
-        return None
-    return LidModel(built, name=f"flores200-dev-lid:{built.parent.name}")
+    return found
 
 
 def lid_cache() -> Path:
@@ -371,16 +312,16 @@ def default_model() -> Path | None:
 
 
 def identifier_for_rescore(lid_model: str | None) -> LidModel:
-    """`--lid-model`, else the built identifier; an error when there is neither."""
-    if lid_model:
+    """`--lid-model`, else the default identifier; an error when there is none."""
+    if lid_model and lid_model != NO_LID:
         return LidModel(Path(lid_model).expanduser())
-    built = default_model()
-    if built is None:
+    found = None if lid_model == NO_LID else default_identifier()
+    if found is None:
         raise HarnessError(
             "--metric lid needs --lid-model model.bin (GlotLID, OpenLID), or a model made once by "
             "`harness lid build --data-dir DIR`"
         )
-    return LidModel(built, name=f"flores200-dev-lid:{built.parent.name}")
+    return found
 
 
 class Lid:

@@ -115,7 +115,21 @@ def test_eval_stores_language_labels_and_rates(tiny_model: Path, lid_model: Path
     assert gated.returncode == 0, gated.stdout + gated.stderr
 
 
-def test_without_identifier_the_rates_are_skipped_with_a_warning(tiny_model: Path) -> None:
+def test_without_a_flag_the_bundled_identifier_scores_every_mt_task(tiny_model: Path) -> None:
+    """A fresh machine (no `harness lid build` in the cache) uses the identifier shipped in the
+    package, named with its SHA-256 in every row; `--lid-model none` skips language ID."""
+    from core.hashing import sha256_file
+    from harness.scorers.lid import BUNDLED_MODEL
+
     payload, stderr = _eval(tiny_model)
+    rows = [r for r in payload["results"] if r["metric"] in ("off_target", "off_target_macro", "source_copy")]
+    assert len(rows) == 3 * 3  # two FLORES directions and the terminology task, three rates each
+    digest = sha256_file(BUNDLED_MODEL)[:12]
+    assert all(
+        r["signature"].startswith(f"lid:fasttext|model:bundled:flores200-lid.ftz|sha256:{digest}")
+        for r in rows
+    )
+    assert "not computed" not in stderr
+    payload, stderr = _eval(tiny_model, "--lid-model", "none")
     assert not [r for r in payload["results"] if r["metric"] in ("off_target", "source_copy")]
-    assert "off_target and source_copy not computed" in stderr and "harness lid build" in stderr
+    assert "not computed" not in stderr
