@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from app.common import md_escape
 from core.scale import BLANK
 from db.leaderboard import Leaderboard, Row
 
@@ -179,15 +180,20 @@ def column_config(board: Leaderboard) -> dict[str, Any]:
     # protocol notes (the page's "Protocol" list has them) would be most of the page's weight.
     notes = len(board.columns) <= PROTOCOL_IN_HELP
     for column in board.columns:
-        protocol = f": {column.protocol or 'no protocol note stored'}" if notes else ""
+        protocol = f": {md_escape(column.protocol or 'no protocol note stored')}" if notes else ""
         config[column.name] = st.column_config.NumberColumn(
             column.name,
             format=f"%.{column.digits}f",
-            help=column.unit + protocol + ("" if column.averaged else " (unit unknown: not in the average)"),
+            help=md_escape(column.unit)
+            + protocol
+            + ("" if column.averaged else " (unit unknown: not in the average)"),
         )
     for name, places in digits(board).items():
         config[half(name)] = st.column_config.NumberColumn(
-            "±", width=48, format=f"±%.{places}f", help=f"Half-width of the 95% interval of {name}."
+            "±",
+            width=48,
+            format=f"±%.{places}f",
+            help=f"Half-width of the 95% interval of {md_escape(name)}.",
         )
     return config
 

@@ -1,17 +1,72 @@
-"""Terminal tables and machine-readable output."""
+"""Terminal tables and machine-readable output.
+
+Every stored string (model, checkpoint, task, recipe, output, note, signature) is data: before it
+reaches a terminal it goes through `printable` (control characters made visible, so no escape
+sequence reaches the terminal) and, where Rich reads markup, `plain` (also markup-escaped)."""
 
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from core.records import MetricResult
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""C0, DEL and C1 controls (ESC, BEL, CSI ... start terminal escape sequences) and the bidirectional
+overrides and isolates, which reorder what a terminal shows."""
+_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(value: object, multiline: bool = False) -> str:
+    """`value` as text safe to show in a terminal: each control character (tab and newline too,
+    unless `multiline`) written out as its escape (ESC as `\\x1b`), so it shows and never acts."""
+    return (_CONTROL_MULTILINE if multiline else _CONTROL).sub(_visible, str(value))
+
+
+def plain(value: object, multiline: bool = False) -> str:
+    """A stored string for a Rich markup context (table cell, title, `print`): `printable`, then
+    markup-escaped, so that `bad[/]name[bold]` shows as written."""
+    return escape(printable(value, multiline))
+
+
+def plain_text(value: object, multiline: bool = False) -> Text:
+    """A stored string as a Rich `Text` (never parsed as markup), for titles and captions."""
+    return Text(printable(value, multiline))
+
+
+def md_text(value: object) -> str:
+    """A stored string as literal Markdown text (reports, `harness gate --format markdown`): line
+    breaks as spaces, other control characters as `printable` writes them, Markdown's inline syntax
+    backslash-escaped (no link, image, emphasis, HTML, entity, table cell break or LaTeX), a list or
+    quote marker at the start escaped, and an invisible word joiner (U+2060) where GitHub-flavoured
+    Markdown links plain text (`http://`, `www.`, `name@host.org`). The app's `md_escape` is the
+    same rule (the app does not import the harness)."""
+    text = printable(_LINE_BREAK.sub(" ", str(value)))
+    text = _AUTOLINK.sub("\\g<0>\u2060", text)
+    text = _INLINE.sub(r"\\\g<0>", text)
+    return _BLOCK_START.sub("\\g<0>\\\\", text, count=1)
+
+
+MARKDOWN_SPECIAL = frozenset("\\`*[]<>#|~$&")
+"""Escaped everywhere; `_` too, except inside a word (`flores_eng_Latn`), where it is never emphasis."""
+_INLINE = re.compile("[" + re.escape("".join(sorted(MARKDOWN_SPECIAL))) + "]|(?<![^\\W_])_|_(?![^\\W_])")
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
+_AUTOLINK = re.compile("(?i)www(?=[.])|@(?=[-\\w]+[.][-\\w])|:(?=[a-z/])")
+_BLOCK_START = re.compile("^\\s*(?:\\d+(?=[.)](?:\\s|$))|(?=[-+](?:\\s|$)|>))")
+"""A list item (`- `, `+ `, `1. `, `1) `) or a quote (`>`) at the start (`0.4.13` is neither)."""
 
 
 def _fmt(value: float | None) -> str:
@@ -24,7 +79,9 @@ LARGE_TABLE = 200
 
 
 def results_table(results: Sequence[MetricResult], title: str) -> tuple[Table | Text, list[str]]:
-    """The scores, with each distinct signature or note as a numbered footnote below the table."""
+    """The scores, with each distinct signature or note as a numbered footnote below the table.
+    `title` is plain text (a model name in it is shown as written); the footnotes are Rich markup,
+    their stored text escaped (print them with markup on)."""
     footnotes: list[str] = []
     index: dict[str, int] = {}
     rows = []
@@ -34,22 +91,26 @@ def results_table(results: Sequence[MetricResult], title: str) -> tuple[Table | 
             index[text] = len(footnotes) + 1
             footnotes.append(text)
         rows.append((r.task, r.metric, _fmt(r.value), _fmt(r.stderr), str(r.n), f"[{index[text]}]"))
-    notes = [f"[{i}] {text}" for i, text in enumerate(footnotes, start=1)]
+    notes = [f"[{i}] {plain(text)}" for i, text in enumerate(footnotes, start=1)]
     header = ("task", "metric", "value", "± stderr", "n", "ref")
     if len(rows) > LARGE_TABLE:
         return plain_table(title, header, rows), notes
-    table = Table(title=title)
+    table = Table(title=plain_text(title))
     table.add_column("task", no_wrap=True)
     table.add_column("metric", no_wrap=True)
     for column in header[2:]:
         table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(plain(cell) for cell in row))
     return table, notes
 
 
 def plain_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Text:
-    """Rows as aligned plain text under a title (first two columns left, the rest right-aligned)."""
+    """Rows as aligned plain text under a title (first two columns left, the rest right-aligned);
+    a `Text`, never parsed as markup."""
+    title = printable(title)
+    header = [printable(c) for c in header]
+    rows = [[printable(c) for c in row] for row in rows]
     widths = [max(len(str(row[k])) for row in [header, *rows]) for k in range(len(header))]
 
     def line(row: Sequence[str]) -> str:
@@ -69,7 +130,9 @@ def _values(row: Any) -> dict[str, Any]:
 
 
 def rows_table(rows: Sequence[Any], columns: Sequence[str], title: str) -> Table:
-    table = Table(title=title)
+    """Rows (dicts or dataclasses) as a table of `columns`; every cell and the title shown as
+    plain text."""
+    table = Table(title=plain_text(title))
     for column in columns:
         table.add_column(column, no_wrap=column in ("task", "metric"))
     for row in rows:
@@ -79,23 +142,35 @@ def rows_table(rows: Sequence[Any], columns: Sequence[str], title: str) -> Table
         if values.get("primary_metric") and values.get("metric") == values["primary_metric"]:
             values["metric"] = f"{values['metric']} *"
         table.add_row(
-            *(_fmt(v) if isinstance(v, float) or v is None else str(v) for v in (values[c] for c in columns))
+            *(_fmt(v) if isinstance(v, float) or v is None else plain(v) for v in map(values.get, columns))
         )
     return table
 
 
 def to_csv(rows: Sequence[Any], columns: Sequence[str]) -> str:
+    """Rows as CSV; control characters other than tab and newline (which CSV quotes) written out as
+    escapes, so that the CSV can be shown in a terminal."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         values = _values(row)
-        writer.writerow({c: values[c] for c in columns})
+        writer.writerow({c: _csv_cell(values[c]) for c in columns})
     return buffer.getvalue()
 
 
+def _csv_cell(value: Any) -> Any:
+    return printable(value, multiline=True) if isinstance(value, str) else value
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def to_json(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+    """JSON (non-ASCII text as itself); DEL, C1 controls and bidirectional overrides written as
+    `\\uXXXX` escapes like the C0 controls, so no escape sequence reaches a terminal raw."""
+    text = json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def console(stderr: bool = False) -> Console:

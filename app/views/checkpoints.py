@@ -63,9 +63,9 @@ if not frame.empty:
 families = sorted(frame["family"].unique()) if not frame.empty else []
 family = selectbox("Lines", "family", [ALL, *families], help="One line per family, or per task of one")
 unit = " (x100)" if metric in FRACTIONS else ""
-st.subheader(f"{metric}{unit} by {axis.replace('_', ' ')}")
+st.subheader(f"{md_escape(metric)}{unit} by {axis.replace('_', ' ')}")
 if frame.empty:
-    st.warning(f"{md_escape(model)} has no {metric} results matching the filters.")
+    st.warning(f"{md_escape(model)} has no {md_escape(metric)} results matching the filters.")
     series = frame
 else:
     if family == ALL:  # one line per family: the mean over its tasks at each checkpoint
@@ -133,7 +133,7 @@ else:
     st.caption(
         f"Base: {md_escape(base.model)} {md_escape(base.source)}"
         + (f" (step {base.step})" if base.step is not None else "")
-        + f". Mean of {metric}{unit} over the tasks both were scored on; negative is forgotten."
+        + f". Mean of {md_escape(metric)}{unit} over the tasks both were scored on; negative is forgotten."
     )
     forgot = pd.DataFrame([r.__dict__ for r in rows])
     forgot["checkpoint"] = forgot["step"].map(lambda s: "no step" if pd.isna(s) else f"step {int(s)}")

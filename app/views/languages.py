@@ -31,16 +31,18 @@ filters = q.Filters(
 hm = heatmap(engine(), metric, group_by, filters, base=base, order=order)  # type: ignore[arg-type]
 if not hm.cells:
     if base is not None:
-        st.warning(f"No other model shares a task with {md_escape(base)} on {metric} under these filters.")
+        st.warning(
+            f"No other model shares a task with {md_escape(base)} on {md_escape(metric)} under these filters."
+        )
     else:
-        st.warning(f"No results for {metric} match the filters.")
+        st.warning(f"No results for {md_escape(metric)} match the filters.")
     st.stop()
 
 languages = sum(len(codes) for codes in hm.languages.values())
 models = len({c.model for c in hm.cells})
 unit = "x100, on 0-100 as the leaderboard shows it" if metric in FRACTIONS else "in its own unit"
 st.caption(
-    f"{languages} languages x {models} models. Each cell: the model's mean {metric} ({unit}) over "
+    f"{languages} languages x {models} models. Each cell: the model's mean {md_escape(metric)} ({unit}) over "
     "the language's tasks (its newest complete result per task); each group starts with each "
     "model's mean over the group's languages it has, starred (*) when that is fewer than all of "
     "them (the tooltip and the table of group means say how many, e.g. 1 of 13). "

@@ -65,7 +65,7 @@ if not board.rows:
 scale = (
     "on a 0-100 scale (chrF++ and BLEU as sacrebleu reports them, accuracies and rates x100)"
     if metric == q.PRIMARY
-    else f"as {metric} is shown everywhere (accuracies and rates x100)"
+    else f"as {md_escape(metric)} is shown everywhere (accuracies and rates x100)"
 )
 st.caption(
     f"Each score column: the mean over the column's tasks the model has, {scale}; beside it (±) the "

@@ -3,10 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from app.common import engine, selectbox, stop_if_empty
+from app.common import engine, md_escape, selectbox, stop_if_empty
 from app.tables import cells, dataframe, styled
 from core.scale import scale_of, shown
 from db import app_queries as q
+
+
+def markdown_cells(values: list[object]) -> list[str]:
+    """Display text of stored values for `st.table`, whose cells are Markdown: escaped."""
+    return [md_escape(cell) for cell in cells(values)]
+
 
 st.title("Run")
 runs = q.list_runs(engine(), include_incomplete=True)
@@ -21,7 +27,7 @@ run_id = selectbox(
 detail = q.run_detail(engine(), run_id)
 assert detail is not None
 
-st.subheader(f"{detail.model} · {detail.run_id}")
+st.subheader(f"{md_escape(detail.model)} · {detail.run_id}")
 st.table(
     pd.DataFrame(
         {
@@ -36,7 +42,7 @@ st.table(
                 "finished",
                 "error",
             ],
-            "value": cells(
+            "value": markdown_cells(
                 [
                     detail.status,
                     detail.checkpoint,
@@ -63,7 +69,9 @@ def flatten(value: object, prefix: str = "") -> list[tuple[str, object]]:
 st.subheader("Fingerprint")
 fields = flatten(detail.fingerprint)
 st.table(
-    pd.DataFrame({"field": [f for f, _ in fields], "value": cells([v for _, v in fields])}).set_index("field")
+    pd.DataFrame(
+        {"field": markdown_cells([f for f, _ in fields]), "value": markdown_cells([v for _, v in fields])}
+    ).set_index("field")
 )
 
 if detail.recipe:

@@ -307,7 +307,7 @@ def print_report(report: ContaminationReport, shown: int = 20) -> None:
     """A table per task and, for each contaminated document, where its n-gram was found."""
     from rich.table import Table
 
-    from harness.output import console
+    from harness.output import console, plain, printable
 
     table = Table(title=f"contamination · {report.ngram}-grams · {report.seconds:.1f} s")
     for column in ("task", "split", "documents", "hit", "share", "no n-gram", "doc ids"):
@@ -315,8 +315,8 @@ def print_report(report: ContaminationReport, shown: int = 20) -> None:
     for task in report.tasks:
         ids = ", ".join(map(str, task.doc_ids[:shown])) + (" …" if len(task.doc_ids) > shown else "")
         table.add_row(
-            task.task,
-            task.split,
+            plain(task.task),
+            plain(task.split),
             str(task.documents),
             str(len(task.hits)),
             f"{task.share:.2%}",
@@ -328,7 +328,7 @@ def print_report(report: ContaminationReport, shown: int = 20) -> None:
     for task in report.tasks:
         for hit in task.hits[:shown]:
             out.print(
-                f"{task.task} doc {hit.doc_id}: {hit.path}:{hit.line}: “{hit.ngram}”",
+                printable(f"{task.task} doc {hit.doc_id}: {hit.path}:{hit.line}: “{hit.ngram}”"),
                 markup=False,
                 soft_wrap=True,
             )

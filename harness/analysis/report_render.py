@@ -6,8 +6,9 @@ every stored string passes `harness.analysis.report.public` (no local path); the
 the gate's verdict: a direction is "significant" only where the Holm-adjusted test supports it.
 """
 
+import html
+import re
 from collections.abc import Callable, Iterable
-from html import escape
 from itertools import groupby
 
 from core.scale import BLANK, FRACTIONS, fmt, fmt_shown, scale_of, text
@@ -33,6 +34,14 @@ from harness.analysis.report_model import (
     run_facts,
 )
 from harness.analysis.report_svg import language_chart
+from harness.output import md_text, printable
+
+
+def escape(value: str) -> str:
+    """`value` for HTML: escaped, with its control characters written out (`printable`), so that the
+    file shown in a terminal sends no escape sequence and stays well-formed."""
+    return html.escape(printable(value, multiline=True))
+
 
 Z95_NOTE = (
     "95% interval: value ± 1.96 × the stored bootstrap standard error, clipped to the metric's range; "
@@ -68,14 +77,18 @@ def _ci(metric: str, ci: tuple[float, float] | None, n: int) -> str:
     return f"[{fmt_shown(metric, ci[0])}, {fmt_shown(metric, ci[1])}]{mark}"
 
 
-def _task_rows(report: Report) -> list[list[str]]:
+def _task_rows(report: Report, stored: Callable[[str], str] = str) -> list[list[str]]:
+    """The results table's rows; `stored` escapes the stored strings (task, language, metric) for
+    the medium (`md_text` for Markdown; HTML escapes every cell)."""
     numbered = notes(report)
     rows = []
     for r in report.results:
         refs = ",".join(str(numbered.index(public(t)) + 1) for t in (r.protocol, r.note) if t)
-        metric = f"{r.metric}*" if r.metric == r.primary_metric else r.metric
+        metric = stored(r.metric) + ("*" if r.metric == r.primary_metric else "")
         ci = _ci(r.metric, interval(r.metric, r.value, r.stderr, r.n), r.n)
-        rows.append([r.task, text(r.language), metric, fmt(r.metric, r.value), ci, str(r.n), refs])
+        rows.append(
+            [stored(r.task), stored(text(r.language)), metric, fmt(r.metric, r.value), ci, str(r.n), refs]
+        )
     return rows
 
 
@@ -145,12 +158,27 @@ def _board_note(report: Report) -> str:
     return public(note)
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    def cell(value: str) -> str:
-        return value.replace("|", "\\|").replace("\n", " ")
+_BARE_PIPE = re.compile(r"(?<!\\)\|")
+"""A `|` not yet escaped (by `md_text`): it would end the table cell."""
 
-    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+
+def _md_table(header: list[str], rows: list[list[str]], stored: Iterable[int] = ()) -> list[str]:
+    """A Markdown table. The header and the `stored` columns are stored strings (names, fingerprint
+    values), escaped by `md_text`; the other cells are the report's own text (numbers, intervals)
+    or already escaped, and only kept from breaking the row."""
+    columns = set(stored)
+
+    def literal(value: str) -> str:
+        return _BARE_PIPE.sub("\\\\|", value).replace("\n", " ")
+
+    def cell(value: str, k: int = -1) -> str:
+        return md_text(value) if k in columns else literal(value)
+
+    lines = [
+        "| " + " | ".join(md_text(h) for h in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(c, k) for k, c in enumerate(row)) + " |" for row in rows]
     return lines
 
 
@@ -171,17 +199,17 @@ def _unit(metric: str) -> str:
 
 def to_markdown(report: Report, stem: str) -> tuple[str, dict[str, str]]:
     """The Markdown text and the charts it links to: file name -> SVG (written beside it)."""
-    lines = [f"# Evaluation report: {public(report.title)}", ""]
+    lines = [f"# Evaluation report: {md_text(public(report.title))}", ""]
     warning = banner(report)
     if warning:
         lines += [f"> ⚠ **{warning}**", ""]
     if report.contamination is not None and report.contamination.contaminated:
-        lines += [f"> ⚠ **Contaminated checkpoint**: {report.contamination.describe()}", ""]
-    lines += ["## Run", "", *_md_table(["field", "value"], [list(f) for f in run_facts(report)]), ""]
-    lines += ["## Results", "", *_md_table(TASK_HEADER, _task_rows(report)), ""]
+        lines += [f"> ⚠ **Contaminated checkpoint**: {md_text(public(report.contamination.describe()))}", ""]
+    lines += ["## Run", "", *_md_table(["field", "value"], [list(f) for f in run_facts(report)], [1]), ""]
+    lines += ["## Results", "", *_md_table(TASK_HEADER, _task_rows(report, md_text)), ""]
     lines.append(f"\\* primary metric of the task, as its family declares it. {SCALE_NOTE} {Z95_NOTE}.")
-    lines += ["", *[f"{i}. {note}" for i, note in enumerate(notes(report), 1)], ""]
-    lines += ["## Leaderboard row", "", _board_note(report), ""]
+    lines += ["", *[f"{i}. {md_text(note)}" for i, note in enumerate(notes(report), 1)], ""]
+    lines += ["## Leaderboard row", "", md_text(_board_note(report)), ""]
     header, cells = _board_rows(report)
     lines += [*_md_table(header, [cells]), ""] if cells else ["(no leaderboard row)", ""]
     charts: dict[str, str] = {}
@@ -190,23 +218,27 @@ def to_markdown(report: Report, stem: str) -> tuple[str, dict[str, str]]:
         for metric, bars in _charts(report.bars):
             name = f"{stem}-{_slug(metric)}.svg"
             charts[name] = language_chart(bars, metric, standalone=True)
-            lines += [f"![{metric} by language]({name})", ""]
+            lines += [f"![{md_text(metric)} by language]({name})", ""]
             rows = [
                 [b.language, b.task, fmt_shown(metric, b.value), _ci(metric, b.ci, b.n), str(b.n)]
                 + [fmt_shown(metric, b.baseline)]
                 for b in bars
             ]
-            lines += [*_md_table(["language", "task", _unit(metric), "95% CI", "n", "baseline"], rows), ""]
+            header = ["language", "task", _unit(metric), "95% CI", "n", "baseline"]
+            lines += [*_md_table(header, rows, [0, 1]), ""]
     if report.gate is not None:
         gate = report.gate
-        lines += [f"## Against the baseline `{public(report.baseline_ref or gate.baseline)}`", ""]
-        lines += [f"**{compare_summary(gate)}**", ""]
-        lines += [f"Baseline {public(gate.baseline)}, this run {public(gate.candidate)}.", ""]
-        lines += [*_md_table(COMPARE_HEADER, _compare_rows(gate)), "", compare_rule(gate), ""]
+        lines += [f"## Against the baseline {md_text(public(report.baseline_ref or gate.baseline))}", ""]
+        lines += [f"**{md_text(compare_summary(gate))}**", ""]
+        lines += [
+            f"Baseline {md_text(public(gate.baseline))}, this run {md_text(public(gate.candidate))}.",
+            "",
+        ]
+        lines += [*_md_table(COMPARE_HEADER, _compare_rows(gate), [0, 1]), "", compare_rule(gate), ""]
     lines += [
         "## Fingerprint",
         "",
-        *_md_table(["field", "value"], [list(f) for f in flatten(report.run.fingerprint)]),
+        *_md_table(["field", "value"], [list(f) for f in flatten(report.run.fingerprint)], [0, 1]),
     ]
     lines += ["", f"Written by `harness report` (harness {__version__})."]
     return "\n".join(lines) + "\n", charts

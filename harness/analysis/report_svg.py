@@ -4,17 +4,24 @@ language (ordered by resource level), the 95% interval as a whisker, the baselin
 every number in a hover title. Values are on the metric's shown scale (`core.scale`), so the axis
 of an accuracy runs 0-100."""
 
+import html
 import math
 from collections.abc import Callable, Sequence
-from html import escape
 from itertools import groupby
 
 from core.scale import FRACTIONS, fmt_shown, scale_of
 from harness.analysis.report_model import Bar
+from harness.output import printable
 
 WIDTH, LABEL, VALUE = 760, 270, 70
 ROW, HEAD, TOP, AXIS = 20, 22, 46, 30
 BAR, WHISKER, BASE = "#2171b5", "#08306b", "#d94801"
+
+
+def escape(value: str) -> str:
+    """`value` for SVG text and attributes: XML-escaped, control characters (not allowed in XML 1.0)
+    written out by `printable`."""
+    return html.escape(printable(value))
 
 
 def _axis_max(bars: Sequence[Bar], metric: str) -> float:

@@ -339,21 +339,23 @@ def print_report(report: TokenizerReport) -> None:
     from rich.table import Table
 
     from core.languages import language_info
-    from harness.output import console
+    from harness.output import console, plain, plain_text
 
     out = console()
     for m in [*report.models, *([report.base] if report.base and report.base not in report.models else [])]:
         table = Table(
-            title=f"{m.model} · {report.split} · vocab {m.vocab_size} · tokenizer {m.tokenizer_sha256[:12]}",
-            caption=f"{m.signature}; tokens/word — for scripts without spaces between words",
+            title=plain_text(
+                f"{m.model} · {report.split} · vocab {m.vocab_size} · tokenizer {m.tokenizer_sha256[:12]}"
+            ),
+            caption=plain_text(f"{m.signature}; tokens/word — for scripts without spaces between words"),
         )
         for column in ("language", "sentences", "tokens", "tok/word", "tok/char", "bytes/tok", "parity"):
             table.add_column(column, justify="left" if column == "language" else "right")
         table.add_column("unk %", justify="right")
-        table.add_column(f"byte fallback % ({m.fallback_rule})", justify="right")
+        table.add_column(plain_text(f"byte fallback % ({m.fallback_rule})"), justify="right")
         for s in m.languages:
             table.add_row(
-                f"{language_info(s.language).name} ({s.language})",
+                plain(f"{language_info(s.language).name} ({s.language})"),
                 str(s.sentences),
                 str(s.tokens),
                 _number(s.tokens_per_word),
@@ -366,12 +368,12 @@ def print_report(report: TokenizerReport) -> None:
         out.print(table)
     for model, rows in report.changes.items():
         assert report.base is not None
-        table = Table(title=f"{model} against {report.base.model}")
+        table = Table(title=plain_text(f"{model} against {report.base.model}"))
         for column in ("language", "tokens", "change", "tok/word", "parity"):
             table.add_column(column, justify="left" if column == "language" else "right")
         for c in rows:
             table.add_row(
-                c.language,
+                plain(c.language),
                 f"{c.base_tokens} → {c.tokens}",
                 f"{100 * c.token_change:+.1f}%",
                 f"{_number(c.base_tokens_per_word)} → {_number(c.tokens_per_word)}",

@@ -48,7 +48,7 @@ def data_list(
     from rich.table import Table
 
     from harness.engine.data import listing
-    from harness.output import console, to_json
+    from harness.output import console, plain, to_json
 
     rows = listing(data_dir)
     if as_json:
@@ -58,16 +58,18 @@ def data_list(
     for column in ("name", "status", "path", "version", "pinning", "licence", "size", "needed by"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        extra = [f"{p}: {'present' if ok else 'missing'}" for p, ok in row.parts.items() if p != row.name]
+        extra = [
+            f"{plain(p)}: {'present' if ok else 'missing'}" for p, ok in row.parts.items() if p != row.name
+        ]
         status = "\n".join(["[green]present[/]" if row.status == "present" else "[red]missing[/]", *extra])
         table.add_row(
-            row.name,
+            plain(row.name),
             status,
-            row.path,
-            row.version + (f"\n[dim]{row.note}[/]" if row.note else ""),
-            row.pinning,
-            row.licence,
+            plain(row.path),
+            plain(row.version) + (f"\n[dim]{plain(row.note)}[/]" if row.note else ""),
+            plain(row.pinning),
+            plain(row.licence),
             f"{row.size_bytes / 1e6:.1f} MB" if row.size_bytes else "-",
-            ", ".join(row.families) + "\n" + ", ".join(row.tasks),
+            plain(", ".join(row.families)) + "\n" + plain(", ".join(row.tasks)),
         )
     console().print(table)

@@ -20,6 +20,7 @@ def ingest_lm_eval(
     from db.session import make_engine, make_session_factory
     from db.store import store_imported_run
     from harness.analysis.ingest import find_results, read_results
+    from harness.output import printable
 
     try:
         files = find_results(Path(folder))
@@ -37,8 +38,10 @@ def ingest_lm_eval(
             samples = sum(len(t.samples) for t in run.tasks)
             state = "imported" if added else "already stored"
             typer.echo(
-                f"{state}: run {run.run_id} ({run.model}, {len(run.tasks)} tasks, {samples} samples)"
-                f" from {path}"
+                printable(
+                    f"{state}: run {run.run_id} ({run.model}, {len(run.tasks)} tasks, {samples} samples)"
+                    f" from {path}"
+                )
             )
     except HarnessError as exc:
         fail(exc)

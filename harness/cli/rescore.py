@@ -57,14 +57,16 @@ def rescore_command(
     without loading the evaluated model or generating again: its metric rows per task and its
     scores per sample, replaced on rerun."""
     from harness.engine.rescore import rescore
-    from harness.output import console, results_table, to_json
+    from harness.output import console, plain, results_table, to_json
     from harness.scorers.base import ScorerOptions
 
     quiet_engine_logs(verbose)
     err = console(stderr=True)
 
     def on_task(name: str, index: int, total: int, documents: int) -> None:
-        err.print(f"[bold]\\[{index + 1}/{total}][/] {name}: {metric} of {documents} stored outputs")
+        err.print(
+            f"[bold]\\[{index + 1}/{total}][/] {plain(name)}: {plain(metric)} of {documents} stored outputs"
+        )
 
     try:
         options = ScorerOptions(
@@ -81,7 +83,7 @@ def rescore_command(
         fail(exc)
         return
     for task, count in result.recovered_sources.items():
-        err.print(f"{task}: {count} source sentence(s) recovered from the data (doc_hash checked)")
+        err.print(f"{plain(task)}: {count} source sentence(s) recovered from the data (doc_hash checked)")
     if json_output:
         typer.echo(to_json(result.to_json()))
     else:

@@ -68,7 +68,7 @@ def sweep_command(
     or spread over a Ray cluster; units the database already holds with the same settings are
     skipped. Exits 1 when a unit failed."""
     from harness.engine.sweep import SweepConfig, Unit, counts, run_sweep
-    from harness.output import console, to_json
+    from harness.output import console, plain, printable, to_json
 
     quiet_engine_logs(verbose)
     config = SweepConfig(
@@ -96,8 +96,10 @@ def sweep_command(
         skipped = sum(u.status == "skipped" for u in units)
         where = f"on Ray at {ray_address}" if ray_address else "in this process"
         err.print(
-            f"{len(units)} unit(s): {skipped} already in the database, skipped; "
-            f"{len(units) - skipped} to run {where}",
+            printable(
+                f"{len(units)} unit(s): {skipped} already in the database, skipped; "
+                f"{len(units) - skipped} to run {where}"
+            ),
             markup=False,
         )
 
@@ -108,9 +110,11 @@ def sweep_command(
         node = f", node {unit.node_id[:8]}" if unit.node_id else ""
         detail = unit.error if unit.status == "failed" else f"run {unit.run_id}"
         err.print(
-            f"[{finished}/{to_run}] {unit.status} {unit.model} {unit.task}: {detail} "
-            f"({unit.seconds or 0:.1f} s{node}, pid {unit.pid}) · done {tally['done']}, "
-            f"failed {tally['failed']}, skipped {tally['skipped']}",
+            printable(
+                f"[{finished}/{to_run}] {unit.status} {unit.model} {unit.task}: {detail} "
+                f"({unit.seconds or 0:.1f} s{node}, pid {unit.pid}) · done {tally['done']}, "
+                f"failed {tally['failed']}, skipped {tally['skipped']}"
+            ),
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -124,7 +128,6 @@ def sweep_command(
     if json_output:
         typer.echo(to_json(result.to_json()))
     else:
-        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=f"sweep · {len(result.units)} units · {result.seconds:.1f} s")
@@ -133,11 +136,11 @@ def sweep_command(
         colours = {"done": "green", "skipped": "cyan", "failed": "red"}
         for u in result.units:
             table.add_row(
-                escape(u.model),
-                u.task,
+                plain(u.model),
+                plain(u.task),
                 f"[{colours[u.status]}]{u.status}[/]",
                 (u.run_id or "")[:8],
-                u.metric,
+                plain(u.metric),
                 "—" if u.value is None else f"{u.value:.2f}",
                 "" if u.seconds is None else f"{u.seconds:.1f}",
                 (u.node_id or "")[:8],
@@ -147,5 +150,9 @@ def sweep_command(
         out.print(table)
         for u in result.units:
             if u.status == "failed":
-                out.print(f"failed: {u.model} {u.task}: {u.error}", markup=False, soft_wrap=True)
+                out.print(
+                    printable(f"failed: {u.model} {u.task}: {u.error}", multiline=True),
+                    markup=False,
+                    soft_wrap=True,
+                )
     raise typer.Exit(1 if result.counts["failed"] else 0)

@@ -243,25 +243,25 @@ def build(
 
 def print_report(report: LidReport) -> None:
     """The report as a terminal summary: headline numbers, worst languages, confused pairs, clusters."""
-    from harness.output import console
+    from harness.output import console, plain
 
     out = console()
     origin = "cached" if report.cached else f"trained in {report.train_seconds:.0f} s"
-    out.print(f"model {report.model} ({origin}; sha256 {report.sha256[:12]})", soft_wrap=True)
+    out.print(plain(f"model {report.model} ({origin}; sha256 {report.sha256[:12]})"), soft_wrap=True)
     out.print(
         f"{report.languages} languages, {report.train_lines} dev lines; devtest ({report.devtest_lines} "
         f"lines): accuracy {report.accuracy:.4f}, macro-F1 {report.macro_f1:.4f}"
     )
     out.print("worst languages (F1, most often labelled as):")
     for w in report.worst:
-        out.print(f"  {w['lang']:10} {w['f1']:.3f}  {', '.join(w['confused_with'])}")
+        out.print(plain(f"  {w['lang']:10} {w['f1']:.3f}  {', '.join(w['confused_with'])}"))
     out.print("most confused pairs (gold -> predicted, share of gold's lines):")
     for p in report.confused_pairs[:10]:
-        out.print(f"  {p['gold']} -> {p['predicted']}: {p['count']} ({p['share']:.1%})")
+        out.print(plain(f"  {p['gold']} -> {p['predicted']}: {p['count']} ({p['share']:.1%})"))
     out.print(f"confusion clusters (>= {CLUSTER_SHARE:.0%} of a language's lines):")
     for cluster in report.clusters:
-        out.print("  " + " ".join(cluster))
+        out.print(plain("  " + " ".join(cluster)))
     if report.default:
         out.print("default identifier of `harness eval` (no --lid-model needed)")
     for note in report.notes:
-        out.print(note, soft_wrap=True)
+        out.print(plain(note), soft_wrap=True)
