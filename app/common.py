@@ -1,13 +1,13 @@
 """What every page shares: the database engine, page state kept in the URL (`st.query_params`),
 so that a view can be shared by its link, and what an empty database says."""
 
-import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import streamlit as st
 from sqlalchemy import Engine
 
+from core.text import md_text
 from db.session import make_engine
 
 T = TypeVar("T")
@@ -64,26 +64,10 @@ def stop_if_empty(has_rows: bool, what: str = "complete runs") -> None:
 
 
 def md_escape(value: object) -> str:
-    """A string from the URL or the database as literal Markdown text for `st.markdown`, captions,
-    headings, `st.table` cells and widget labels and help (all Markdown; select options are not):
-    Markdown's inline syntax backslash-escaped (no link, image, emphasis, HTML, entity, LaTeX or
-    `:colour[...]`), line breaks as spaces, a list or quote marker at the start escaped, and an
-    invisible word joiner (U+2060) where GitHub-flavoured Markdown links plain text (`http://`,
-    `www.`, `name@host.org`) or `:shortcode:` makes an icon, since those act after escapes are
-    resolved. `harness.output.md_text` is the same rule for reports."""
-    text = _LINE_BREAK.sub(" ", str(value))
-    text = _AUTOLINK.sub("\\g<0>\u2060", text)
-    text = _INLINE.sub(r"\\\g<0>", text)
-    return _BLOCK_START.sub("\\g<0>\\\\", text, count=1)
-
-
-MARKDOWN_SPECIAL = frozenset("\\`*[]<>#|~$&")
-"""Escaped everywhere; `_` too, except inside a word (`flores_eng_Latn`), where it is never emphasis."""
-_INLINE = re.compile("[" + re.escape("".join(sorted(MARKDOWN_SPECIAL))) + "]|(?<![^\\W_])_|_(?![^\\W_])")
-_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
-_AUTOLINK = re.compile("(?i)www(?=[.])|@(?=[-\\w]+[.][-\\w])|:(?=[a-z/])")
-_BLOCK_START = re.compile("^\\s*(?:\\d+(?=[.)](?:\\s|$))|(?=[-+](?:\\s|$)|>))")
-"""A list item (`- `, `+ `, `1. `, `1) `) or a quote (`>`) at the start (`0.4.13` is neither)."""
+    """A string from the URL or the database as literal Markdown for `st.markdown`, captions,
+    headings, `st.table` cells and widget labels and help (select options are not Markdown):
+    `core.text.md_text`, the rule the reports use."""
+    return md_text(value)
 
 
 def _quoted(value: str) -> str:

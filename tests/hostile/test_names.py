@@ -108,13 +108,12 @@ def test_tables_take_stored_strings_as_text() -> None:
 
 
 def test_md_text_is_the_apps_md_escape() -> None:
-    """One rule for Markdown in the reports and in the app (which does not import the harness)."""
+    """One rule for Markdown in the reports and in the app (`core.text.md_text`)."""
     from app.common import md_escape
 
     cases = [*NAMES.values(), "- item", "12. item", "> quote", "flores_eng_Latn-lin_Latn", "_u_ a_b", ""]
     for case in cases:
-        if case != TERMINAL:  # the app has no terminal: its control characters stay
-            assert md_text(case) == md_escape(case), case
+        assert md_text(case) == md_escape(case), case
     assert md_text("flores_eng_Latn-lin_Latn") == "flores_eng_Latn-lin_Latn"  # nothing to escape
     assert "](" not in md_text(MARKDOWN).replace("\\]", "")
     assert "<" not in md_text(HTML).replace("\\<", "")
