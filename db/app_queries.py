@@ -22,7 +22,8 @@ from sqlalchemy.orm import aliased
 from core.languages import language_info
 from core.scale import LOWER_IS_BETTER, stored_range
 from core.stats import holm, paired_permutation, verdict
-from db.models import Checkpoint, Model, Run, Sample, TaskResult
+from db.models import Checkpoint, Model, Run, RunStatus, Sample, TaskResult
+from db.queries import WRITER_COLUMNS, status_of
 
 PRIMARY = "primary"
 Z95 = 1.959963984540054
@@ -274,7 +275,7 @@ def latest_results(engine: Engine, metric: str, filters: Filters, per: str = "mo
         .join(Run, TaskResult.run_id == Run.id)
         .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
         .join(Model, Checkpoint.model_id == Model.id)
-        .where(Run.status == "complete", _metric_clause(metric))
+        .where(Run.status == RunStatus.complete, _metric_clause(metric))
     )
     inner = _where(engine, query, filters).subquery("ranked")
     return select(inner).where(inner.c.rank == 1).subquery("latest")
@@ -287,7 +288,7 @@ def filter_options(engine: Engine) -> FilterOptions:
         .join(Run, TaskResult.run_id == Run.id)
         .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
         .join(Model, Checkpoint.model_id == Model.id)
-        .where(Run.status == "complete")
+        .where(Run.status == RunStatus.complete)
         .subquery()
     )
     with engine.connect() as conn:
@@ -448,7 +449,7 @@ def checkpointed_models(engine: Engine) -> list[str]:
         select(Model.name, count.label("checkpoints"))
         .join(Checkpoint, Checkpoint.model_id == Model.id)
         .join(Run, Run.checkpoint_id == Checkpoint.id)
-        .where(Run.status == "complete", Checkpoint.step.is_not(None))
+        .where(Run.status == RunStatus.complete, Checkpoint.step.is_not(None))
         .group_by(Model.name)
         .order_by(count.desc(), Model.name)
     )
@@ -496,7 +497,7 @@ def forgetting(
         .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
         .join(Model, Checkpoint.model_id == Model.id)
         .where(
-            Run.status == "complete",
+            Run.status == RunStatus.complete,
             _metric_clause(metric),
             TaskResult.value.is_not(None),
             TaskResult.language.is_not(None),
@@ -528,9 +529,11 @@ def forgetting(
 
 
 def list_runs(engine: Engine, include_incomplete: bool = False) -> list[RunRow]:
-    """Runs, newest first, with how many tasks each stored."""
+    """Runs, newest first, with how many tasks each stored; `status` as shown (`interrupted` for a
+    running run whose writer process is gone, `db.run_state`)."""
     query = (
         select(
+            *WRITER_COLUMNS,
             Run.id.label("run_id"),
             Model.name.label("model"),
             Checkpoint.source.label("checkpoint"),
@@ -542,13 +545,24 @@ def list_runs(engine: Engine, include_incomplete: bool = False) -> list[RunRow]:
         .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
         .join(Model, Checkpoint.model_id == Model.id)
         .outerjoin(TaskResult, TaskResult.run_id == Run.id)
-        .group_by(Run.id, Model.name, Checkpoint.source, Checkpoint.step, Run.status, Run.started_at)
+        .group_by(
+            Run.id,
+            Model.name,
+            Checkpoint.source,
+            Checkpoint.step,
+            Run.status,
+            Run.started_at,
+            Run.host,
+            Run.pid,
+            Run.heartbeat_at,
+        )
         .order_by(Run.started_at.desc(), Run.id)
     )
     if not include_incomplete:
-        query = query.where(Run.status == "complete")
+        query = query.where(Run.status == RunStatus.complete)
+    cache: dict[str, str] = {}
     with engine.connect() as conn:
-        return [RunRow(**row._mapping) for row in conn.execute(query)]
+        return [RunRow(**status_of(row._mapping, cache)) for row in conn.execute(query)]
 
 
 def run_detail(engine: Engine, run_id: str) -> RunDetail | None:
@@ -556,6 +570,7 @@ def run_detail(engine: Engine, run_id: str) -> RunDetail | None:
     parent = aliased(Checkpoint, name="parent")
     query = (
         select(
+            *WRITER_COLUMNS,
             Run.id.label("run_id"),
             Model.name.label("model"),
             Checkpoint.source.label("checkpoint"),
@@ -595,7 +610,7 @@ def run_detail(engine: Engine, run_id: str) -> RunDetail | None:
         if row is None:
             return None
         rows = [RunResultRow(**r._mapping) for r in conn.execute(results)]
-        return RunDetail(**row._mapping, results=rows)
+        return RunDetail(**status_of(row._mapping, {}), results=rows)
 
 
 def _sample_metrics(engine: Engine, run_ids: Sequence[str], metric: str) -> dict[str, tuple[str, str]]:

@@ -1,6 +1,7 @@
 """Model -> checkpoint -> run -> task result -> sample."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -9,6 +10,26 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+class RunStatus(StrEnum):
+    """A run's state. The first four are stored; `interrupted` is only ever shown: the readers
+    (`db.run_state.shown_status`) report it for a `running` run whose writer process is gone."""
+
+    running = "running"
+    """Its process is (or was, see `interrupted`) storing tasks."""
+    complete = "complete"
+    """Every task was stored."""
+    failed = "failed"
+    """It stopped on an error (`Run.error`); what it stored stays, `--resume` continues it."""
+    partial = "partial"
+    """It ended with some tasks refused (they could not run); the others are stored."""
+    interrupted = "interrupted"
+    """Shown, never stored: `running` in the database, but its process is gone (`kill -9`, a
+    crash, a reboot); `--resume` continues it as it does a failed run."""
+
+
+STORED_STATUSES = frozenset({RunStatus.running, RunStatus.complete, RunStatus.failed, RunStatus.partial})
 
 
 class Base(DeclarativeBase):
@@ -50,14 +71,21 @@ class Run(Base):
     __tablename__ = "runs"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"))
-    status: Mapped[str] = mapped_column(String(16), default="running")
-    """running, complete or failed."""
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.running)
+    """A stored `RunStatus`: running, complete, failed or partial."""
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """Versions (harness, lm-eval, transformers, torch, sacrebleu), backend, dtype, device,
     batch size, few-shot count and seed, limit, data source."""
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    host: Mapped[str | None] = mapped_column(String(255), default=None)
+    """The host name of the process that writes the run (the last to start or resume it); None on
+    runs stored before it was recorded."""
+    pid: Mapped[int | None] = mapped_column(Integer, default=None)
+    """That process's id on `host`."""
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When that process last wrote to the run (started, resumed it or stored a task), UTC."""
     checkpoint: Mapped[Checkpoint] = relationship()
     results: Mapped[list["TaskResult"]] = relationship(back_populates="run")
 
@@ -121,7 +149,8 @@ class TokenizerStat(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id"), index=True)
     tokenizer_sha256: Mapped[str] = mapped_column(String(64))
-    """SHA-256 over the tokenizer's files (names and contents), as `harness.analysis.tokenizer_report` lists them."""
+    """SHA-256 over the tokenizer's files (names and contents), as `harness.analysis.tokenizer_report`
+    lists them."""
     vocab_size: Mapped[int] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(32))
     """A FLORES-200 code (`lin_Latn`)."""

@@ -1,11 +1,36 @@
 """Reads. All filtering and joining happens in SQL."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 
-from db.models import Checkpoint, Model, Run, Sample, TaskResult
+from db.models import Checkpoint, Model, Run, RunStatus, Sample, TaskResult
+from db.run_state import shown_status
+
+WRITER_COLUMNS = (
+    Run.host.label("writer_host"),
+    Run.pid.label("writer_pid"),
+    Run.heartbeat_at.label("writer_heartbeat_at"),
+    Run.started_at.label("writer_started_at"),
+)
+"""Selected beside a run's status so that `status_of` can tell `running` from `interrupted`."""
+
+
+def status_of(mapping: Mapping[Any, Any], cache: dict[str, str]) -> dict[str, Any]:
+    """A row's mapping without the `WRITER_COLUMNS`, its `status` as shown (`db.run_state`): a running
+    run whose writer is gone is `interrupted`. `cache` holds one answer per run id."""
+    row = dict(mapping)
+    host, pid = row.pop("writer_host"), row.pop("writer_pid")
+    heartbeat_at, started_at = row.pop("writer_heartbeat_at"), row.pop("writer_started_at")
+    if row["status"] == RunStatus.running:
+        key = row["run_id"]
+        if key not in cache:
+            cache[key] = shown_status(row["status"], host, pid, heartbeat_at, started_at)
+        row["status"] = cache[key]
+    return row
 
 
 @dataclass(frozen=True)
@@ -52,9 +77,11 @@ def list_results(
     run_id: str | None = None,
     include_incomplete: bool = False,
 ) -> list[ResultRow]:
-    """Stored task results, newest run first; only complete runs unless asked."""
+    """Stored task results, newest run first; only complete runs unless asked. `status` is as shown:
+    `interrupted` for a running run whose writer process is gone (`db.run_state`)."""
     query = (
         select(
+            *WRITER_COLUMNS,
             Run.id.label("run_id"),
             Model.name.label("model"),
             Checkpoint.source.label("checkpoint"),
@@ -88,9 +115,10 @@ def list_results(
     if run_id:
         query = query.where(Run.id == run_id)
     if not include_incomplete:
-        query = query.where(Run.status == "complete")
+        query = query.where(Run.status == RunStatus.complete)
+    cache: dict[str, str] = {}
     with engine.connect() as conn:
-        return [ResultRow(**row._mapping) for row in conn.execute(query)]
+        return [ResultRow(**status_of(row._mapping, cache)) for row in conn.execute(query)]
 
 
 def list_samples(engine: Engine, run_id: str, task: str | None = None) -> list[SampleRow]:
@@ -132,7 +160,7 @@ def find_run(engine: Engine, ref: str) -> str | None:
             select(Run.id)
             .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
             .join(Model, Checkpoint.model_id == Model.id)
-            .where(Model.name == name, Run.status == "complete")
+            .where(Model.name == name, Run.status == RunStatus.complete)
             .order_by(Run.started_at.desc())
             .limit(1)
         )

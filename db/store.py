@@ -1,19 +1,30 @@
 """Writes: a run is opened as running, each task is stored in one transaction as it finishes,
-and the run is marked complete (or failed) at the end. A killed run keeps what it scored and
-never shows as complete."""
+and the run is marked complete, partial or failed at the end. A killed run keeps what it scored
+and never shows as complete (readers show it as `interrupted`, see `db.run_state`).
 
+The run row records its writer (host name, process id) and a heartbeat, refreshed with every
+stored task; `reopen_run` claims a run for `--resume` in one conditional update, so that of two
+processes resuming one run, one continues it and the other gets a clear error."""
+
+import os
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import HarnessError
 from core.lineage import Lineage, step_from_folder
 from core.records import MetricResult, TaskMeta, TaskOutcome
-from db.models import Checkpoint, Model, Run, Sample, TaskResult, TokenizerStat, utcnow
+from db.models import Checkpoint, Model, Run, RunStatus, Sample, TaskResult, TokenizerStat, utcnow
+from db.run_state import shown_status, this_host, writer_alive
+
+
+def _owner() -> dict[str, Any]:
+    """The run columns that name this process as the writer, with a fresh heartbeat."""
+    return {"host": this_host(), "pid": os.getpid(), "heartbeat_at": utcnow()}
 
 
 def _get_or_create_model(session: Session, name: str) -> Model:
@@ -79,10 +90,18 @@ def store_imported_run(
         if session.get(Run, run_id) is not None:
             return False
         checkpoint = _get_or_create_checkpoint(session, lineage, source, "lm-eval")
-        session.add(Run(id=run_id, checkpoint_id=checkpoint.id, status="running", fingerprint=fingerprint))
+        session.add(
+            Run(
+                id=run_id,
+                checkpoint_id=checkpoint.id,
+                status=RunStatus.running,
+                fingerprint=fingerprint,
+                **_owner(),
+            )
+        )
     for outcome, meta in tasks:
         store_task(factory, run_id, outcome, meta)
-    finish_run(factory, run_id, "complete")
+    finish_run(factory, run_id, RunStatus.complete)
     return True
 
 
@@ -103,7 +122,13 @@ def start_run(
             with factory.begin() as session:
                 checkpoint = _get_or_create_checkpoint(session, lineage, source, kind)
                 session.add(
-                    Run(id=run_id, checkpoint_id=checkpoint.id, status="running", fingerprint=fingerprint)
+                    Run(
+                        id=run_id,
+                        checkpoint_id=checkpoint.id,
+                        status=RunStatus.running,
+                        fingerprint=fingerprint,
+                        **_owner(),
+                    )
                 )
             return run_id
         except IntegrityError:
@@ -116,13 +141,32 @@ def start_run(
 
 def store_task(factory: sessionmaker[Session], run_id: str, outcome: TaskOutcome, meta: TaskMeta) -> None:
     """Store one task's metrics and samples together, or nothing, with what its family declared
-    about it (family, language, primary metric, protocol) on every result row."""
+    about it (family, language, primary metric, protocol) on every result row; the run's heartbeat
+    moves on in the same transaction. A task the run already holds is an error (another process
+    is writing the same run)."""
     if meta.primary_metric not in {m.metric for m in outcome.metrics}:
         raise HarnessError(
             f"{outcome.task}: its primary metric {meta.primary_metric!r} is not among its results "
             f"({', '.join(m.metric for m in outcome.metrics)})"
         )
+    try:
+        _store_task(factory, run_id, outcome, meta)
+    except IntegrityError:
+        raise HarnessError(
+            f"run {run_id} already holds {outcome.task}: another process stored it first "
+            "(is the run being resumed twice?); nothing of this task was stored again"
+        ) from None
+
+
+def heartbeat(factory: sessionmaker[Session], run_id: str) -> None:
+    """Record that this run's writer is alive (for a long task; `store_task` does it as well)."""
     with factory.begin() as session:
+        session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow()))
+
+
+def _store_task(factory: sessionmaker[Session], run_id: str, outcome: TaskOutcome, meta: TaskMeta) -> None:
+    with factory.begin() as session:
+        session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow()))
         for m in outcome.metrics:
             session.add(
                 TaskResult(
@@ -158,13 +202,20 @@ def store_task(factory: sessionmaker[Session], run_id: str, outcome: TaskOutcome
         )
 
 
-def finish_run(factory: sessionmaker[Session], run_id: str, status: str, error: str | None = None) -> None:
+def finish_run(
+    factory: sessionmaker[Session], run_id: str, status: RunStatus | str, error: str | None = None
+) -> None:
+    """End a run as complete, partial (some tasks refused) or failed (a `RunStatus` or its value)."""
+    final = RunStatus(status)
+    if final in (RunStatus.running, RunStatus.interrupted):
+        raise ValueError(f"a run cannot finish as {final}")
     with factory.begin() as session:
         run = session.get(Run, run_id)
         assert run is not None, run_id
-        run.status = status
+        run.status = final
         run.error = error
         run.finished_at = utcnow()
+        run.heartbeat_at = run.finished_at
 
 
 def register_checkpoint(factory: sessionmaker[Session], lineage: Lineage, source: str, kind: str) -> int:
@@ -188,36 +239,85 @@ class ResumableRun:
     run_id: str
     source: str
     status: str
+    """As shown (`interrupted` for a running run whose process is gone)."""
     fingerprint: dict[str, Any]
     stored_tasks: frozenset[str]
     """Tasks whose results the run already holds; they are not run again."""
 
 
+def _busy_error(run: Run, doing: str) -> HarnessError:
+    return HarnessError(
+        f"run {run.id} is being {doing} by process {run.pid} on host {run.host}; wait for it to end "
+        "(or stop it), then `--resume` again"
+    )
+
+
+def _held_by_other(run: Run) -> bool:
+    """A running run whose recorded writer is another process that is still alive."""
+    if run.status != RunStatus.running or run.host is None or run.pid is None:
+        return False
+    if (run.host, run.pid) == (this_host(), os.getpid()):
+        return False
+    return writer_alive(run.host, run.pid, run.heartbeat_at, run.started_at)
+
+
 def resumable_run(factory: sessionmaker[Session], ref: str) -> ResumableRun:
-    """The run `ref` (an id or its unique prefix) with its stored tasks; an error when it is complete
-    or absent."""
+    """The run `ref` (an id or its unique prefix) with its stored tasks; an error when it is complete,
+    absent, or still being written by a live process (checked here, before the model loads, and
+    again by `reopen_run`'s claim)."""
     with factory() as session:
-        runs = session.scalars(select(Run).where(Run.id.startswith(ref))).all()
+        runs = session.scalars(select(Run).where(Run.id.startswith(ref, autoescape=True))).all()
         if len(runs) != 1:
             found = "no run" if not runs else f"{len(runs)} runs"
             raise HarnessError(f"--resume {ref}: {found} with that id")
         run = runs[0]
-        if run.status == "complete":
+        if run.status == RunStatus.complete:
             raise HarnessError(f"--resume {ref}: run {run.id} is already complete")
+        if _held_by_other(run):
+            raise _busy_error(run, "run")
         checkpoint = session.get(Checkpoint, run.checkpoint_id)
         assert checkpoint is not None
         tasks = session.scalars(select(TaskResult.task).where(TaskResult.run_id == run.id).distinct()).all()
-        return ResumableRun(run.id, checkpoint.source, run.status, dict(run.fingerprint), frozenset(tasks))
+        status = shown_status(run.status, run.host, run.pid, run.heartbeat_at, run.started_at)
+        return ResumableRun(run.id, checkpoint.source, status, dict(run.fingerprint), frozenset(tasks))
 
 
 def reopen_run(factory: sessionmaker[Session], run_id: str) -> None:
-    """Mark a killed or failed run as running again (`--resume`)."""
-    with factory.begin() as session:
+    """Claim a failed, partial or interrupted run for this process and mark it running again
+    (`--resume`).
+
+    The claim is one conditional UPDATE: it applies only if the row still holds the status and
+    writer read just before, so of two processes that resume the same run at once exactly one
+    wins (SQLite serializes writers; PostgreSQL re-checks the condition after the row lock); the
+    other gets "run X is being resumed by process P on host H". A run whose writer is alive is
+    refused the same way.
+    """
+    with factory() as session:
         run = session.get(Run, run_id)
         assert run is not None, run_id
-        run.status = "running"
-        run.error = None
-        run.finished_at = None
+        if run.status == RunStatus.complete:
+            raise HarnessError(f"--resume: run {run_id} is already complete")
+        if _held_by_other(run):
+            raise _busy_error(run, "resumed")
+        seen = (run.status, run.host, run.pid)
+    with factory.begin() as session:
+        claimed = session.execute(
+            update(Run)
+            .where(
+                Run.id == run_id,
+                Run.status == seen[0],
+                Run.host.is_not_distinct_from(seen[1]),
+                Run.pid.is_not_distinct_from(seen[2]),
+            )
+            .values(status=RunStatus.running, error=None, finished_at=None, **_owner())
+            .execution_options(synchronize_session=False)
+        )
+        won = cast(CursorResult[Any], claimed).rowcount == 1
+    if not won:
+        with factory() as session:
+            run = session.get(Run, run_id)
+            assert run is not None, run_id
+            raise _busy_error(run, "resumed")
 
 
 def replace_task_metric(

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, String, cast, select, tuple_
 
-from db.models import Checkpoint, Run, TaskResult
+from db.models import Checkpoint, Run, RunStatus, TaskResult
 
 SCORE_SETTINGS = (
     "backend",
@@ -75,7 +75,7 @@ def finished_units(
         .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
         .where(
             Checkpoint.source == source,
-            Run.status == "complete",
+            Run.status == RunStatus.complete,
             tuple_(TaskResult.task, TaskResult.task_hash).in_(list(task_hashes.items())),
             *(_setting_is(key, value) for key, value in settings.items()),
         )

@@ -138,7 +138,12 @@ def load_side(ref: str, db_url: str | None) -> Side:
     from db.queries import find_run, list_results, list_samples
     from db.session import make_engine
 
-    engine = make_engine(db_url)
+    try:
+        engine = make_engine(db_url, read_only=True)
+    except HarnessError as exc:
+        raise CannotCompare(
+            f"{ref!r} is not a file, and the results database cannot be read: {exc}"
+        ) from None
     try:
         run_id = find_run(engine, ref)
     except ValueError as exc:

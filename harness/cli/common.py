@@ -7,9 +7,13 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from core.errors import HarnessError
+from core.errors import EnvironmentFailure, HarnessError
 
 EXIT_BAD_INPUT = 2
+EXIT_ENVIRONMENT = 1
+"""An environment failure (an unreachable hub or server) and an unexpected error exit 1."""
+VERBOSE_ENV = "HARNESS_VERBOSE"
+"""Set (to anything but empty or 0) for the traceback of an unexpected error, as `--verbose` does."""
 
 Db = Annotated[
     str | None,
@@ -46,12 +50,30 @@ def split_list(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
-def fail(exc: HarnessError) -> NoReturn:
-    """Print the error (as text, never markup) and exit with the bad-input code."""
+def exit_code(exc: HarnessError) -> int:
+    """2 for bad input, 1 for an environment failure."""
+    return EXIT_ENVIRONMENT if isinstance(exc, EnvironmentFailure) else EXIT_BAD_INPUT
+
+
+def print_error(message: str) -> None:
+    """`error: message` on stderr (the message as text, never markup)."""
+    from rich.markup import escape
+
     from harness.output import console
 
-    console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
+
+
+def fail(exc: HarnessError) -> NoReturn:
+    """Print the error and exit: 2 for bad input, 1 for an environment failure (`EnvironmentFailure`)."""
+    print_error(str(exc))
+    raise typer.Exit(exit_code(exc))
+
+
+def verbose_requested(argv: list[str]) -> bool:
+    """Whether the traceback of an unexpected error should show: `--verbose` anywhere on the command
+    line (the global flag or a command's own) or HARNESS_VERBOSE set."""
+    return "--verbose" in argv or os.environ.get(VERBOSE_ENV, "") not in ("", "0")
 
 
 def quiet_engine_logs(verbose: bool) -> None:

@@ -19,7 +19,9 @@ class Format(StrEnum):
 def results_command(
     model: Annotated[str | None, typer.Option(help="Only this model name.")] = None,
     task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
-    run: Annotated[str | None, typer.Option(help="Only this run id.")] = None,
+    run: Annotated[
+        str | None, typer.Option(help="Only this run: its id or a unique id prefix (6+ characters).")
+    ] = None,
     all_runs: Annotated[bool, typer.Option("--all", help="Include running and failed runs.")] = False,
     primary: Annotated[
         bool, typer.Option("--primary", help="Only each task's primary metric (as its family declares it).")
@@ -35,13 +37,48 @@ def results_command(
 ) -> None:
     """List stored results. `contamination` says whether the checkpoint was trained on text holding
     evaluation documents (as `harness adapt` recorded in its manifest; docs/contamination.md)."""
+    try:
+        _results(model, task, run, all_runs, primary, output_format, samples, db)
+    except HarnessError as exc:
+        fail(exc)
+
+
+def _results(
+    model: str | None,
+    task: str | None,
+    run: str | None,
+    all_runs: bool,
+    primary: bool,
+    output_format: Format,
+    samples: bool,
+    db: str | None,
+) -> None:
     from db.contamination import flag_rows
-    from db.queries import list_results, list_samples
+    from db.queries import find_run, list_results, list_samples
     from db.session import make_engine
     from harness.output import console, rows_table, to_csv, to_json
 
-    engine = make_engine(db)
-    rows = list_results(engine, model=model, task=task, run_id=run, include_incomplete=all_runs)
+    if samples and output_format is not Format.json:
+        raise HarnessError("--samples needs --format json")
+    engine = make_engine(db, read_only=True)
+    run_id = None
+    if run is not None:
+        try:
+            run_id = find_run(engine, run)
+        except ValueError:
+            run_id = None
+        if run_id is None:
+            raise HarnessError(
+                f"--run {run}: no run with that id (or unique id prefix of 6+ characters) in the "
+                "database; `harness results --all` lists every run"
+            )
+    rows = list_results(engine, model=model, task=task, run_id=run_id, include_incomplete=all_runs)
+    if run_id is not None and not rows and not all_runs:
+        hidden = list_results(engine, model=model, task=task, run_id=run_id, include_incomplete=True)
+        if hidden:
+            console(stderr=True).print(
+                f"note: run {run_id} is {hidden[0].status}; `--all` lists its results", markup=False
+            )
     if primary:
         rows = [r for r in rows if r.metric == r.primary_metric]
     flagged = flag_rows(engine, rows)
@@ -62,8 +99,6 @@ def results_command(
         "signature",
         "note",
     ]
-    if samples and output_format is not Format.json:
-        fail(HarnessError("--samples needs --format json"))
     if output_format is Format.json:
         payload: dict[str, list[dict]] = {"results": flagged}
         if samples:

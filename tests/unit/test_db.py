@@ -6,18 +6,22 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, func, insert, inspect, select, text
+from sqlalchemy import create_engine, func, insert, inspect, select, text, update
 
+from core.errors import HarnessError
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from db import store
-from db.models import Base, Checkpoint, Model, Run, Sample, TaskResult
+from db.app_queries import list_runs, run_detail
+from db.models import Base, Checkpoint, Model, Run, RunStatus, Sample, TaskResult, utcnow
 from db.queries import list_results
+from db.run_state import this_host
 from db.session import alembic_config, head_revision, make_engine, make_session_factory, normalize_url
 from tests.conftest import ROOT, run_harness
 from tests.pg import new_database, postgres_url  # noqa: F401  (postgres_url: the server fixture)
@@ -255,3 +259,134 @@ def test_two_writer_processes_at_once(db_url: str) -> None:
         assert count(TaskResult) == WRITERS * RUNS * TASKS * METRICS
         assert count(Sample) == WRITERS * RUNS * TASKS * SAMPLES
     assert time.monotonic() - started < 30
+
+
+def test_run_statuses_are_an_enum() -> None:
+    assert [s.value for s in RunStatus] == ["running", "complete", "failed", "partial", "interrupted"]
+
+
+def test_finish_run_takes_the_final_statuses(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    factory = make_session_factory(engine)
+    for status in ["complete", RunStatus.failed, "partial"]:
+        run_id = store.start_run(factory, "m", "/ckpt", "local", {})
+        store.store_task(factory, run_id, _outcome("t1", 1.0), META)
+        store.finish_run(factory, run_id, status)
+        assert {r.status for r in list_results(engine, run_id=run_id, include_incomplete=True)} == {status}
+    for bad in ["running", "interrupted", "done"]:
+        with pytest.raises(ValueError):
+            store.finish_run(factory, run_id, bad)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_running_run_of_a_gone_process_shows_as_interrupted(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On this host, by the writer's process id (and its start time, against a reused id); on
+    another host, by the age of its heartbeat; runs stored before the writer was recorded, by
+    the age of `started_at`."""
+    engine = make_engine(db_url)
+    factory = make_session_factory(engine)
+    run_id = store.start_run(factory, "m", "/ckpt", "local", {})
+    store.store_task(factory, run_id, _outcome("t1", 1.0), META)
+
+    def shown() -> set[str]:
+        rows = {r.status for r in list_results(engine, include_incomplete=True)}
+        rows |= {r.status for r in list_runs(engine, include_incomplete=True)}
+        detail = run_detail(engine, run_id)
+        assert detail is not None
+        return rows | {detail.status}
+
+    def set_writer(**values: object) -> None:
+        with engine.begin() as conn:
+            conn.execute(update(Run).where(Run.id == run_id).values(**values))
+
+    with factory() as session:
+        run = session.get(Run, run_id)
+        assert run is not None and (run.host, run.pid) == (this_host(), os.getpid())
+    assert shown() == {"running"}  # this process: alive
+    set_writer(pid=_dead_pid())
+    assert shown() == {"interrupted"}
+    old = utcnow() - timedelta(days=2)
+    set_writer(pid=os.getpid(), heartbeat_at=old)  # an id now held by a process started later
+    assert shown() == {"interrupted"}
+    set_writer(host="elsewhere", pid=1, heartbeat_at=utcnow())
+    assert shown() == {"running"}
+    set_writer(heartbeat_at=old)
+    assert shown() == {"interrupted"}
+    monkeypatch.setenv("HARNESS_RUN_STALE_AFTER_S", str(3 * 24 * 3600))
+    assert shown() == {"running"}
+    monkeypatch.delenv("HARNESS_RUN_STALE_AFTER_S")
+    set_writer(host=None, pid=None, heartbeat_at=None)  # stored before 0006
+    assert shown() == {"running"}
+    set_writer(started_at=old)
+    assert shown() == {"interrupted"}
+    store.finish_run(factory, run_id, "failed")
+    assert shown() == {"failed"}
+
+
+def test_resume_claims_the_run(db_url: str) -> None:
+    """`reopen_run` takes an interrupted or failed run for this process; a live writer keeps it."""
+    engine = make_engine(db_url)
+    factory = make_session_factory(engine)
+    run_id = store.start_run(factory, "m", "/ckpt", "local", {})
+    store.store_task(factory, run_id, _outcome("t1", 1.0), META)
+    store.reopen_run(factory, run_id)  # its own writer: fine
+    with engine.begin() as conn:
+        conn.execute(
+            update(Run).where(Run.id == run_id).values(host="elsewhere", pid=7, heartbeat_at=utcnow())
+        )
+    with pytest.raises(HarnessError, match=f"run {run_id} is being run by process 7 on host elsewhere"):
+        store.resumable_run(factory, run_id[:8])
+    with pytest.raises(HarnessError, match=f"run {run_id} is being resumed by process 7 on host elsewhere"):
+        store.reopen_run(factory, run_id)
+    with engine.begin() as conn:
+        conn.execute(update(Run).where(Run.id == run_id).values(pid=_dead_pid(), host=this_host()))
+    assert store.resumable_run(factory, run_id).status == "interrupted"
+    store.reopen_run(factory, run_id)
+    with factory() as session:
+        run = session.get(Run, run_id)
+        assert run is not None and (run.status, run.host, run.pid) == ("running", this_host(), os.getpid())
+    with pytest.raises(HarnessError, match="already holds t1"):
+        store.store_task(factory, run_id, _outcome("t1", 1.0), META)
+    store.finish_run(factory, run_id, "complete")
+    with pytest.raises(HarnessError, match="already complete"):
+        store.reopen_run(factory, run_id)
+
+
+def test_rows_stored_before_0006_have_no_writer(db_url: str) -> None:
+    engine = create_engine(normalize_url(db_url))
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0005")
+        conn.execute(text("INSERT INTO models (id, name, created_at) VALUES (1, 'm', CURRENT_TIMESTAMP)"))
+        conn.execute(
+            text(
+                "INSERT INTO checkpoints (id, model_id, source, kind, created_at) "
+                "VALUES (1, 1, '/c', 'local', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO runs (id, checkpoint_id, status, started_at, fingerprint) "
+                "VALUES ('r1', 1, 'failed', CURRENT_TIMESTAMP, '{}')"
+            )
+        )
+    engine.dispose()
+    factory = make_session_factory(make_engine(db_url))
+    with factory() as session:
+        run = session.get(Run, "r1")
+        assert run is not None and (run.status, run.host, run.pid, run.heartbeat_at) == (
+            "failed",
+            None,
+            None,
+            None,
+        )
+    store.reopen_run(factory, "r1")
+    with factory() as session:
+        run = session.get(Run, "r1")
+        assert run is not None and (run.status, run.pid) == ("running", os.getpid())
