@@ -2,11 +2,13 @@
 so that a view can be shared by its link, and what an empty database says."""
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 import streamlit as st
 from sqlalchemy import Engine
 
+from core.errors import HarnessError
 from core.text import md_text
 from db.session import make_engine
 
@@ -15,7 +17,18 @@ T = TypeVar("T")
 
 @st.cache_resource
 def _engine(url: str | None) -> Engine:
-    return make_engine(url)
+    """Read-only: the app never creates, migrates or writes a database (`db.session.make_engine`)."""
+    return make_engine(url, read_only=True)
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database or ""
+    return (
+        parsed.get_backend_name() == "sqlite" and bool(database) and not Path(database).expanduser().exists()
+    )
 
 
 def database_url() -> str:
@@ -28,8 +41,16 @@ def database_url() -> str:
 
 
 def engine() -> Engine:
-    """The database named by `HARNESS_DB` (else the default local SQLite file)."""
-    return _engine(database_url())
+    """The database named by `HARNESS_DB` (else the default local SQLite file), opened read-only;
+    a database that is not there yet gets the command that fills it, any other problem its message."""
+    url = database_url()
+    if _missing_sqlite_file(url):
+        stop_if_empty(False)
+    try:
+        return _engine(url)
+    except HarnessError as exc:
+        st.error(md_escape(str(exc)))
+        st.stop()
 
 
 def shown_url() -> str:
