@@ -33,6 +33,22 @@ lm-eval's size-weighted mean beside it as `<metric>_size_weighted` (its `ceval-v
 totals a paper (other metrics macro)."""
 
 
+OverWindow = Literal["cut", "refuse"]
+"""What a generative task does when its generation budget and its longest prompt do not fit in the
+model's context window together (checked before the model loads, `harness.engine.fit`):
+`cut`: the budget is cut to what fits, recorded in each metric's signature and note (a translation
+budget is only a cap: FLORES); `refuse`: the task is not run and the run ends `partial` naming it
+(a shorter budget is another protocol: GAOKAO-Bench). A family declares it as `over_window`;
+one that does not is refused (`over_window(family)`). Prompts that do not fit beside an uncut budget
+lose their beginning, as lm-eval truncates them; the count is recorded in the note."""
+
+
+def over_window(family: object) -> OverWindow:
+    """The family's declared `over_window`, `refuse` when it declares none."""
+    declared = getattr(family, "over_window", "refuse")
+    return "cut" if declared == "cut" else "refuse"
+
+
 @dataclass(frozen=True)
 class GroupSpec:
     """A group asked for: its member tasks and the rule its family declared for it."""

@@ -20,8 +20,15 @@ def read_jsonl(path: Path, check: Callable[[dict[str, Any]], str | None]) -> lis
     if not path.is_file():
         raise HarnessError(f"data file missing: {path}")
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise HarnessError(
+                    f"{path}:{number}: not valid UTF-8 at byte {exc.start + 1} of the line (a cut or damaged "
+                    "file?); fetch the data set again (`harness data fetch`) or restore the file"
+                ) from None
             if not line.strip():
                 continue
             try:

@@ -68,13 +68,18 @@ def expand_with_groups(
     return out, groups
 
 
+def did_you_mean(name: str, candidates: list[str], otherwise: str) -> str:
+    """`; did you mean a, b?` with the closest of `candidates` (difflib), else `; <otherwise>`."""
+    close = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else f"; {otherwise}"
+
+
 def _lookup(name: str, resolve_root: RootResolver) -> tuple[TaskFamily, list[str], bool]:
     """(family, member tasks, whether `name` is a group); an unknown name fails with the closest."""
     fam = family_of_name(name)
     if fam is None:
         static = [f for f in FAMILIES if family(f).discovered] + list(static_groups())
-        close = difflib.get_close_matches(name, static, n=5, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; see `harness tasks list`"
+        hint = did_you_mean(name, static, "see `harness tasks list`")
         raise HarnessError(f"--tasks: unknown task {name!r}{hint}")
     root = resolve_root(fam.data_set) if fam.discovered else None
     groups = fam.groups(root)
@@ -83,10 +88,7 @@ def _lookup(name: str, resolve_root: RootResolver) -> tuple[TaskFamily, list[str
     if fam.owns(name, root):
         return fam, [name], False
     candidates = list(groups) + sorted({task for members in groups.values() for task in members})
-    close = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
-    hint = (
-        f"; did you mean {', '.join(close)}?" if close else f"; see `harness tasks list --family {fam.name}`"
-    )
+    hint = did_you_mean(name, candidates, f"see `harness tasks list --family {fam.name}`")
     raise HarnessError(f"--tasks: unknown task {name!r}{hint}")
 
 

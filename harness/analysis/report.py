@@ -128,6 +128,21 @@ def write_report(report: Report, output_format: ReportFormat, out: Path) -> list
     return written
 
 
+def check_out(out: str, output_format: str) -> None:
+    """`--out` names the report file: a folder (existing, or written with a trailing slash) is
+    refused before anything is written (a Markdown report's charts go beside the file)."""
+    import os
+
+    path = Path(out)
+    if path.is_dir() or out.endswith(("/", os.sep)):
+        raise HarnessError(
+            f"--out {out}: is a folder; give the report's file name, e.g. "
+            f"{path / ('report.' + output_format)} (md: its charts are written beside it as .svg files)"
+        )
+    if path.exists() and not path.is_file():
+        raise HarnessError(f"--out {out}: exists and is not a regular file; give the report's file name")
+
+
 def run_report(
     ref: str,
     out: str,
@@ -142,6 +157,7 @@ def run_report(
 
     if output_format not in ("md", "html"):
         raise HarnessError(f"--format must be md or html, not {output_format!r}")
+    check_out(out, output_format)
     chosen = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
     report = build_report(ref, baseline, chosen, db)
     written = write_report(report, output_format, Path(out))  # type: ignore[arg-type]

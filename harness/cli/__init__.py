@@ -1,11 +1,13 @@
 """The `harness` command line, the top layer: one small module per command or command group
 (parse, call, print), registered here in one explicit list. Nothing below the CLI imports it."""
 
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
+from core.errors import HarnessError
 from harness import __version__
 from harness.cli import (
     adapt,
@@ -72,9 +74,39 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            help="Show the traceback of an unexpected error (also HARNESS_VERBOSE=1; a command's own "
+            "--verbose does both).",
+        ),
+    ] = False,
 ) -> None:
     """Multilingual LLM evaluation harness."""
 
 
 def main() -> None:
-    app()
+    """Run the command line: a HarnessError (bad input, exit 2; environment, exit 1) and any
+    unexpected error (exit 1) print one paragraph, not a traceback, unless --verbose asks for it."""
+    from harness.cli.common import EXIT_ENVIRONMENT, exit_code, print_error, verbose_requested
+
+    try:
+        app()
+    except HarnessError as exc:
+        if verbose_requested(sys.argv[1:]):
+            raise
+        print_error(str(exc))
+        sys.exit(exit_code(exc))
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if verbose_requested(sys.argv[1:]):
+            raise
+        message = " ".join(str(exc).split()) or "(no message)"
+        print_error(
+            f"unexpected {type(exc).__name__}: {message}. This is a bug or an unchecked input; run with "
+            "--verbose (or HARNESS_VERBOSE=1) for the traceback."
+        )
+        sys.exit(EXIT_ENVIRONMENT)

@@ -193,3 +193,11 @@ def eval_command(
             out.print(table)
             for line in footnotes:
                 out.print(line, soft_wrap=True)
+    if result.refused:
+        refused = "; ".join(f"{name} ({why})" for name, why in result.refused.items())
+        fail(
+            HarnessError(
+                f"run {result.run_id} is stored as partial: refused {refused}. The other tasks ran and "
+                "are stored."
+            )
+        )

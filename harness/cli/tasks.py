@@ -19,28 +19,45 @@ def tasks_list(
 ) -> None:
     """List task families, their groups and task counts (or one group's tasks)."""
     from harness.engine import data
-    from tasks.registry import FAMILIES
+    from tasks.registry import FAMILIES, did_you_mean, family_of_name
     from tasks.registry import family as get_family
 
     if family and family not in FAMILIES:
         fail(HarnessError(f"--family: unknown family {family!r}; known: {', '.join(FAMILIES)}"))
+    known: list[str] = []
+    unread: dict[str, HarnessError] = {}  # families whose tasks come from data that cannot be read
     for name in [family] if family else list(FAMILIES):
         fam = get_family(name)
         try:
             groups = fam.groups(data.resolve(fam.data_set, data_dir) if fam.discovered else None)
         except HarnessError as exc:
-            typer.echo(f"{name}\t(tasks come from the data: {exc})")
+            unread[name] = exc
+            if not group:
+                typer.echo(f"{name}\t(tasks come from the data: {exc})")
             continue
         if group:
             if group in groups:
                 for task in groups[group]:
                     typer.echo(task)
                 return
+            known.extend(groups)
             continue
         for group_name, members in groups.items():
             typer.echo(f"{group_name}\t{len(members)} tasks")
     if group:
-        fail(HarnessError(f"--group: unknown group {group!r}"))
+        owner = family_of_name(group)
+        if owner is not None and owner.name in unread:
+            fail(
+                HarnessError(
+                    f"--group {group}: {owner.name}'s groups come from its data, which cannot be read: "
+                    f"{unread[owner.name]}"
+                )
+            )
+        fail(
+            HarnessError(
+                f"--group: unknown group {group!r}" + did_you_mean(group, known, "see `harness tasks list`")
+            )
+        )
 
 
 def tasks_show(

@@ -107,8 +107,10 @@ def chunks(
     config: EvalConfig,
     options: TaskOptions,
     budget: int | None = None,
+    built: dict[str, BuiltTask] | None = None,
 ) -> Iterator[list[BuiltTask]]:
-    """The tasks, built one at a time and gathered into chunks of at most `budget` documents
+    """The tasks, built one at a time (or taken from `built`, already built and checked before
+    the model loaded: `harness.engine.fit`) and gathered into chunks of at most `budget` documents
     (default: `chunk_budget()`), in the run's order; a chunk is yielded as soon as the next task
     would not fit."""
     from lm_eval.tasks import TaskManager
@@ -119,12 +121,15 @@ def chunks(
     chunk: list[BuiltTask] = []
     size = 0
     for name, family in tasks:
-        built = build_task(name, family, roots[family.data_set], config, options, manager)
-        if chunk and size + built.documents > budget:
+        if built and name in built:
+            task = built[name]
+        else:
+            task = build_task(name, family, roots[family.data_set], config, options, manager)
+        if chunk and size + task.documents > budget:
             yield chunk
             chunk, size = [], 0
-        chunk.append(built)
-        size += built.documents
+        chunk.append(task)
+        size += task.documents
     if chunk:
         yield chunk
 

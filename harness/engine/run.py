@@ -12,6 +12,7 @@ from core import spm
 from core.errors import HarnessError
 from core.records import MetricResult, TaskOutcome
 from harness import __version__
+from harness.engine.fit import Preflight, data_errors, preflight
 from harness.engine.groups import group_results
 from harness.engine.models import ModelSpec
 from harness.engine.specs import EvalConfig, RunResult
@@ -118,30 +119,51 @@ def _env_info() -> dict[str, Any]:
     return info
 
 
+@functools.cache
+def _git_hash() -> str | None:
+    """lm-eval's `get_git_commit_hash` (`git describe --always` in the working folder), without the
+    `fatal: not a git repository` that git prints outside a checkout, taken once."""
+    import subprocess
+
+    from lm_eval.loggers.utils import get_commit_from_path
+
+    command = ["git", "describe", "--always"]
+    try:
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return get_commit_from_path(Path.cwd())
+
+
 def _collect_env_info_once() -> None:
-    """lm-eval collects torch's environment report (subprocesses, about 0.5 s) in every
-    simple_evaluate call, once per task here; it cannot change within a process, so take it once."""
+    """lm-eval collects torch's environment report (subprocesses, about 0.5 s) and the git hash in
+    every simple_evaluate call, once per chunk here; neither can change within a process, so take
+    each once (and keep git's complaint outside a checkout off the terminal)."""
     import lm_eval.evaluator
 
     lm_eval.evaluator.add_env_info = lambda storage: storage.update(_env_info())
+    lm_eval.evaluator.get_git_commit_hash = _git_hash
 
 
 def run_tasks(
-    lm: Any, prepared: "PreparedTasks", tasks: list[tuple[str, TaskFamily]], config: EvalConfig
+    lm: Any,
+    prepared: "PreparedTasks",
+    tasks: list[tuple[str, TaskFamily]],
+    config: EvalConfig,
+    built: dict[str, Any] | None = None,
 ) -> Iterator[tuple[str, TaskFamily, TaskOutcome]]:
     """Evaluate `tasks` through lm-eval's evaluator, a chunk of tasks per call
     (`harness.engine.batching`), and yield each task scored by its family's rules as soon as its chunk
-    is answered."""
+    is answered; `built`: tasks already built (and checked) by `harness.engine.fit.preflight`."""
     from harness.engine.batching import chunks, evaluate_chunk
 
     _collect_env_info_once()
-    for chunk in chunks(tasks, prepared.roots, config, prepared.options):
+    for chunk in chunks(tasks, prepared.roots, config, prepared.options, built=built):
         output = evaluate_chunk(lm, chunk, config)
-        for built in chunk:
+        for task in chunk:
             yield (
-                built.name,
-                built.family,
-                built.family.collect(built.name, output, prepared.infos[built.name]),
+                task.name,
+                task.family,
+                task.family.collect(task.name, output, prepared.infos[task.name]),
             )
 
 
@@ -171,7 +193,10 @@ def prepare_tasks(config: EvalConfig) -> PreparedTasks:
             offered = f"offers {', '.join(fam.splits)}" if fam.splits else "scores a fixed split"
             raise HarnessError(f"--split {config.split}: {fam.name} {offered}")
     roots = {fam.data_set: resolve(fam.data_set) for _, fam in tasks}
-    infos = {name: fam.task_info(name, roots[fam.data_set], options) for name, fam in tasks}
+    infos = {}
+    for name, fam in tasks:
+        with data_errors(name, fam, roots[fam.data_set]):
+            infos[name] = fam.task_info(name, roots[fam.data_set], options)
     return PreparedTasks(tasks, roots, options, spm_status, infos, groups)
 
 
@@ -224,13 +249,19 @@ def evaluate(
         raise HarnessError(f"--backend {config.backend}: choose one of {', '.join(BACKENDS)}")
     check_backend(config)
     spec = resolve_model(config.model)
+    template_sha256 = chat_template_sha256(spec) if config.apply_chat_template else None
+    checked = preflight(config, tasks, prepared.roots, prepared.options, spec)
+    for name, why in checked.refused.items():
+        warn(f"{name} refused: {why}")
+    tasks = [(name, fam) for name, fam in tasks if name not in checked.refused]
+    if not tasks:
+        raise HarnessError(f"--model {config.model}: no task of the run fits the model: {refusals(checked)}")
     lineage = lineage_for(spec, config.model_name, config.step)
     device = engine_device(config)
     dtype = "served" if config.backend == "api" else pick_dtype(config.dtype, device)
     engine = make_engine(config.db_url)
     factory = make_session_factory(engine)
     engine_details = engine_info(config, spec)
-    template_sha256 = chat_template_sha256(spec) if config.apply_chat_template else None
     run_fingerprint = fingerprint(config, device, dtype, spm_status, engine_details, template_sha256)
     for scorer in scorers:
         run_fingerprint[scorer.name] = scorer.fingerprint()
@@ -248,20 +279,26 @@ def evaluate(
     tasks = [(name, fam) for name, fam in tasks if name not in done]
     results = _stored_metrics(engine, run_id) if previous else []
     try:
-        for index, (name, fam, outcome) in enumerate(run_tasks(lm, prepared, tasks, config)):
+        for index, (name, fam, outcome) in enumerate(run_tasks(lm, prepared, tasks, config, checked.built)):
             for scorer in scorers:
                 if scorer.applies(fam, name):
                     outcome = scorer.score(fam, name, outcome)
+            outcome = checked.fits[name].record(outcome)
             store.store_task(factory, run_id, outcome, fam.meta(name))
             results.extend(outcome.metrics)
             if on_task:
                 on_task(name, index, len(tasks))
+    except KeyboardInterrupt:
+        raise  # left `running`: the readers show it `interrupted` once this process is gone
     except BaseException as exc:
         store.finish_run(factory, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
     finally:
         close_lm(config, lm)
-    store.finish_run(factory, run_id, "complete")
+    if checked.refused:
+        store.finish_run(factory, run_id, "partial", error=f"refused: {refusals(checked)}")
+    else:
+        store.finish_run(factory, run_id, "complete")
     stats = dict(lm.cache_stats) if cache is not None else None
     return RunResult(
         run_id=run_id,
@@ -270,7 +307,13 @@ def evaluate(
         cache=stats,
         resumed_tasks=done,
         groups=group_results(groups, results),
+        refused=dict(checked.refused),
     )
+
+
+def refusals(checked: Preflight) -> str:
+    """The refused tasks of a preflight, each with its reason, in one line."""
+    return "; ".join(f"{name}: {why}" for name, why in checked.refused.items())
 
 
 def _stored_metrics(engine: Any, run_id: str) -> list[MetricResult]:

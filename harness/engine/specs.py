@@ -80,6 +80,9 @@ class RunResult:
     """Tasks a resumed run already held, not run again."""
     groups: list[MetricResult] = field(default_factory=list)
     """Scores of the groups asked for, derived from `results` (see `harness.engine.groups`); not stored."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """Tasks left out because they cannot run on this model (`harness.engine.fit`), each with why;
+    the run is then stored `partial`. In the JSON only when there are any."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,4 +92,4 @@ class RunResult:
             "cache": self.cache,
             "resumed_tasks": self.resumed_tasks,
             "groups": [asdict(r) for r in self.groups],
-        }
+        } | ({"refused": self.refused} if self.refused else {})

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import HarnessError
+from harness.engine.fit import check_fewshot
 from tasks import registry
 from tasks.base import TaskOptions
 
@@ -26,6 +27,7 @@ def describe(
     if num_fewshot is not None:
         config["num_fewshot"] = num_fewshot
     task = ConfigurableTask(config=config)
+    check_fewshot(name, task)
     task.set_fewshot_seed(1234)
     docs = task.eval_docs
     if len(docs) == 0:

@@ -16,7 +16,7 @@ from core.errors import HarnessError
 from core.hashing import FileVersion, content_hash, file_version, sha256_file
 from core.languages import FLORES_LANGUAGES
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
-from tasks.base import GroupRule, TaskInfo, TaskOptions
+from tasks.base import GroupRule, OverWindow, TaskInfo, TaskOptions
 from tasks.flores.source import SOURCES
 
 PIVOT = "eng_Latn"
@@ -246,6 +246,9 @@ class Flores:
     sources = SOURCES
     discovered = False
     splits: tuple[str, ...] = ()
+    over_window: OverWindow = "cut"
+    """The 256-token budget is a cap on the translation, not part of the protocol: a model whose
+    window cannot hold it beside the longest prompt translates within what fits (recorded)."""
 
     def groups(self, root: Path | None) -> dict[str, list[str]]:
         return groups()

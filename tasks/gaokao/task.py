@@ -54,7 +54,7 @@ from typing import Any
 from core.errors import HarnessError
 from core.hashing import content_hash
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
-from tasks.base import GroupRule, TaskInfo, TaskOptions
+from tasks.base import GroupRule, OverWindow, TaskInfo, TaskOptions
 from tasks.choice import check_engine, mean_stderr
 from tasks.gaokao import scoring
 from tasks.gaokao.data import (
@@ -337,6 +337,9 @@ class Gaokao:
     discovered = True
     splits: tuple[str, ...] = ()
     version = VERSION
+    over_window: OverWindow = "refuse"
+    """GAOKAO-Bench's 1024-token budget is its protocol (multi-question answers run long): a model
+    whose window cannot hold it is refused, not run on a shorter budget."""
 
     def groups(self, root: Path | None) -> dict[str, list[str]]:
         if root is None:
