@@ -14,6 +14,8 @@ from core.hashing import sha256_file
 
 FLORES200_SPM_SHA256 = "14bb8dfb35c0ffdea7bc01e56cea38b9e3d5efcdcb9c251d6b40538e1aab555a"
 FLORES200_SPM_URL = "https://tinyurl.com/flores200sacrebleuspm"
+DATA_NAME = "flores200-spm"
+"""`harness data fetch flores200-spm` places the model where sacrebleu reads it."""
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,9 @@ class SpmStatus:
         """Stored with results and shared in reports: names where sacrebleu looks, not this machine's
         folders (`$SACREBLEU`, by default ~/.sacrebleu)."""
         return (
-            "not computed: flores200 SentencePiece model absent; place it at $SACREBLEU/models/"
-            f"flores200sacrebleuspm (sha256 {FLORES200_SPM_SHA256}, from {FLORES200_SPM_URL})"
+            f"not computed: flores200 SentencePiece model absent; run `harness data fetch {DATA_NAME}`, or "
+            "place it at $SACREBLEU/models/flores200sacrebleuspm "
+            f"(sha256 {FLORES200_SPM_SHA256}, from {FLORES200_SPM_URL})"
         )
 
 

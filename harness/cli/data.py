@@ -10,7 +10,13 @@ from harness.cli.common import fail
 
 
 def data_fetch(
-    name: Annotated[str, typer.Argument(help="Data set name (see `harness data list`), e.g. flores200.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Data set name (see `harness data list`), e.g. flores200; or flores200-spm, the "
+            "SentencePiece model spBLEU needs (placed where sacrebleu reads it)."
+        ),
+    ],
     url: Annotated[
         list[str] | None,
         typer.Option(
@@ -28,9 +34,16 @@ def data_fetch(
     """Download a data set from its official source, verify its SHA-256 pins and unpack it."""
     from pathlib import Path
 
-    from harness.engine.data import fetch
+    from core import spm
+    from harness.engine.data import fetch, fetch_spm
 
     try:
+        if name == spm.DATA_NAME:
+            if dest or (url and len(url) > 1):
+                raise HarnessError(f"{name}: one --url at most, and no --dest (sacrebleu reads $SACREBLEU)")
+            placed = fetch_spm(url[0] if url else None, sha256)
+            typer.echo(f"{name}: verified and placed at {placed}")
+            return
         target = fetch(name, url=url or None, sha256=sha256, dest_root=Path(dest) if dest else None)
     except HarnessError as exc:
         fail(exc)

@@ -93,6 +93,30 @@ def _download(url: str, target: Path) -> None:
         ) from exc
 
 
+def fetch_spm(url: str | None = None, sha256: str | None = None) -> Path:
+    """Download the flores200 SentencePiece model spBLEU needs (`url`: a mirror), verify its pinned
+    SHA-256 and place it where sacrebleu reads it (`core.spm.spm_model_path`); nothing is placed
+    when the file does not verify. An existing verified file is kept."""
+    from core import spm
+
+    if spm.spm_status().available:
+        return spm.spm_model_path()
+    source = url or spm.FLORES200_SPM_URL
+    expected = sha256 or spm.FLORES200_SPM_SHA256
+    target = spm.spm_model_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".spm-") as tmp:
+        staged = Path(tmp) / target.name
+        _download(source, staged)
+        if (found := sha256_file(staged)) != expected:
+            raise HarnessError(
+                f"{source}: SHA-256 {found} does not match the pinned flores200 SentencePiece model "
+                f"{expected}; nothing was placed (check the --url mirror)"
+            )
+        staged.rename(target)
+    return target
+
+
 def fetch(
     name: str,
     url: str | Sequence[str] | None = None,

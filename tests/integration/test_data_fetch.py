@@ -309,3 +309,34 @@ def test_gaokao_2024_update_is_verified_and_placed_beside_2023(
     folder = data.fetch("gaokao_bench", url=urls, dest_root=tmp_path / "data")
     placed = _files(folder.parent / "gaokao_bench_updates")
     assert placed == _files(shared / "gaokao_bench_updates") | stand_ins
+
+
+def test_flores200_spm_is_fetched_verified_and_then_used_by_spbleu(
+    www: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`harness data fetch flores200-spm` from a mirror: a file with another hash is refused and
+    nothing placed; the pinned file (a tiny SentencePiece model standing in, pinned by its hash) is
+    placed where sacrebleu reads it, and spBLEU is computed from then on."""
+    import os
+
+    from core import spm
+    from core.mt import corpus_score
+    from tests.unit.test_metrics import _train_spm
+
+    root, base = www
+    (root / "wrong.model").write_bytes(b"not a sentencepiece model")
+    result = run_harness("data", "fetch", "flores200-spm", "--url", f"{base}/wrong.model")
+    assert result.returncode == 2
+    assert "does not match the pinned flores200 SentencePiece model" in " ".join(result.stderr.split())
+    assert not spm.spm_model_path().exists()
+    assert "harness data fetch flores200-spm" in corpus_score("spbleu", ["a"], ["a"]).note
+
+    model = _train_spm(tmp_path)
+    (root / "flores200.model").write_bytes(model.read_bytes())
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    monkeypatch.setattr(spm, "FLORES200_SPM_SHA256", digest)
+    placed = data.fetch_spm(f"{base}/flores200.model")
+    assert placed == spm.spm_model_path() and placed.read_bytes() == model.read_bytes()
+    assert placed.parent == Path(os.environ["SACREBLEU"]) / "models"
+    score = corpus_score("spbleu", ["Mbote na bino"], ["Mbote na bino"])
+    assert score.value is not None and f"spm_sha256:{digest}" in score.signature
