@@ -7,6 +7,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from adapters.manifest import Manifest, log_line, register, write_manifest
+from harness.output import plain
 
 
 @dataclass
@@ -51,7 +52,7 @@ class CheckpointCallback(TrainerCallback):
         loss = next((e["loss"] for e in reversed(state.log_history) if "loss" in e), None)
         loss_text = f", train loss {loss:.4f}" if loss is not None else ""
         log_line(
-            f"[bold green]saved[/] {folder} — {lineage.model_name} step {state.global_step}, "
+            f"[bold green]saved[/] {plain(folder)} — {plain(lineage.model_name)} step {state.global_step}, "
             f"{tokens:,} tokens seen{loss_text}; registered in the database"
         )
         if ctx.eval_every and state.global_step % ctx.eval_every == 0:
@@ -74,4 +75,6 @@ class CheckpointCallback(TrainerCallback):
         scores = ", ".join(
             f"{r.task} {r.metric} {r.value:.2f}" for r in result.results if r.value is not None
         )
-        log_line(f"[bold]evaluated[/] {folder.name}: run {result.run_id}: {scores or 'no scores'}")
+        log_line(
+            f"[bold]evaluated[/] {plain(folder.name)}: run {result.run_id}: {plain(scores or 'no scores')}"
+        )

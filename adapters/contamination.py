@@ -8,6 +8,7 @@ from typing import Any
 from adapters.recipes import ParallelSource, SftParallelSource, SftSource, TextSource, recipe_path
 from core.errors import HarnessError
 from harness.analysis.contamination import ContaminationReport, TrainingFile, check
+from harness.output import plain
 
 
 def training_files(recipe: Any, recipe_file: Path) -> list[TrainingFile]:
@@ -74,7 +75,7 @@ def adapt_record(recipe: Any, recipe_file: Path) -> dict[str, Any] | None:
         if task.hits:
             ids = ", ".join(map(str, task.doc_ids[:10])) + (" …" if len(task.hits) > 10 else "")
             log_line(
-                f"[bold red]contaminated[/] {task.task}: {len(task.hits)} of {task.documents} "
+                f"[bold red]contaminated[/] {plain(task.task)}: {len(task.hits)} of {task.documents} "
                 f"{task.split} documents share a {report.ngram}-gram with the training text (doc {ids})"
             )
     if not report.contaminated:

@@ -53,7 +53,8 @@ def write_manifest(folder: Path, manifest: Manifest) -> Path:
 
 
 def log_line(message: str) -> None:
-    """One line on stderr (rich markup), between the Trainer's progress bars."""
+    """One line on stderr (rich markup), between the Trainer's progress bars: callers pass stored
+    strings (names, paths) through `harness.output.plain`."""
     from harness.output import console
 
     console(stderr=True).print(message, markup=True, soft_wrap=True, highlight=False)

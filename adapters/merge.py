@@ -11,6 +11,7 @@ from adapters.manifest import Manifest, log_line, recipe_record, register, write
 from adapters.recipes import MergeRecipe
 from adapters.train import RunSetup, load_model, load_tokenizer, resolve_base
 from core.errors import HarnessError
+from harness.output import plain
 
 
 def task_arithmetic(
@@ -58,7 +59,7 @@ def run(recipe: MergeRecipe, setup: RunSetup) -> list[Path]:
     write_manifest(setup.output_dir, Manifest(setup.model_name, None, None, adapted_spec.path, record))
     lineage = register(setup.output_dir, setup.db_url)
     log_line(
-        f"[bold green]saved[/] {setup.output_dir} — {lineage.model_name} = adapted + "
+        f"[bold green]saved[/] {plain(setup.output_dir)} — {plain(lineage.model_name)} = adapted + "
         f"{recipe.scale} x (instruct - base); registered in the database"
     )
     return [setup.output_dir]

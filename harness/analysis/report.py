@@ -79,7 +79,7 @@ def _gate(run_id: str, baseline: str, tasks: list[str], db: str | None) -> GateR
 def build_report(ref: str, baseline: str | None, tasks: list[str] | None, db: str | None) -> Report:
     from db.session import make_engine
 
-    engine = make_engine(db)
+    engine = make_engine(db, read_only=True)
     run_id = resolve_run(engine, ref)
     detail = run_detail(engine, run_id)
     assert detail is not None

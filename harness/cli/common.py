@@ -56,12 +56,12 @@ def exit_code(exc: HarnessError) -> int:
 
 
 def print_error(message: str) -> None:
-    """`error: message` on stderr (the message as text, never markup)."""
-    from rich.markup import escape
+    """`error: message` on stderr (the message as text: never markup, control characters written out)."""
+    from harness.output import console, plain
 
-    from harness.output import console
-
-    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
+    console(stderr=True).print(
+        f"[bold red]error:[/] {plain(message, multiline=True)}", markup=True, soft_wrap=True
+    )
 
 
 def fail(exc: HarnessError) -> NoReturn:

@@ -122,7 +122,7 @@ def eval_command(
 ) -> None:
     """Evaluate a model on tasks and store every score and sample in the database."""
     from harness.engine.specs import EvalConfig
-    from harness.output import console, results_table, to_json
+    from harness.output import console, plain, results_table, to_json
 
     if device not in (None, "cpu", "cuda") and not str(device).startswith("cuda:"):
         fail(HarnessError(f"--device: {device!r} is not cpu or cuda"))
@@ -160,12 +160,10 @@ def eval_command(
     err = console(stderr=True)
 
     def on_task(name: str, index: int, total: int) -> None:
-        err.print(f"[bold]\\[{index + 1}/{total}][/] {name}")
+        err.print(f"[bold]\\[{index + 1}/{total}][/] {plain(name)}")
 
     def on_warning(message: str) -> None:
-        from rich.markup import escape
-
-        err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+        err.print(f"[yellow]warning:[/] {plain(message, multiline=True)}", highlight=False)
 
     from harness.engine.run import evaluate
 

@@ -75,7 +75,7 @@ def tasks_show(
     rendered on the first scored document."""
     from harness.engine.data import resolve
     from harness.engine.task_show import describe
-    from harness.output import console, to_json
+    from harness.output import console, plain, printable, to_json
     from tasks.base import TaskOptions
 
     quiet_engine_logs(verbose=False)
@@ -103,15 +103,15 @@ def tasks_show(
         "num_fewshot",
         "documents",
     ):
-        out.print(f"[bold]{key}[/]: {info[key]}", soft_wrap=True)
-    out.print(f"[bold]data[/]: {info['data_root']}", soft_wrap=True)
+        out.print(f"[bold]{key}[/]: {plain(info[key])}", soft_wrap=True)
+    out.print(f"[bold]data[/]: {plain(info['data_root'])}", soft_wrap=True)
     for path, digest in info["data_files"].items():
-        out.print(f"  {path}  sha256 {digest}", soft_wrap=True)
+        out.print(f"  {plain(path)}  sha256 {digest}", soft_wrap=True)
     out.rule("prompt (first document)")
-    out.print(info["prompt"], markup=False, soft_wrap=True)
+    out.print(printable(info["prompt"], multiline=True), markup=False, soft_wrap=True)
     if "choices" in info:
         out.rule("choices")
         for index, choice in enumerate(info["choices"]):
-            out.print(f"{index}: {choice}", markup=False, soft_wrap=True)
+            out.print(f"{index}: {printable(choice, multiline=True)}", markup=False, soft_wrap=True)
     out.rule("target")
-    out.print(str(info["target"]), markup=False, soft_wrap=True)
+    out.print(printable(info["target"], multiline=True), markup=False, soft_wrap=True)

@@ -172,11 +172,6 @@ def test_foreign_files_are_refused_untouched(tmp_path: Path) -> None:
     assert not (tmp_path / "r.md").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="harness/analysis/report.py opens the database with make_engine(db): it must be "
-    "make_engine(db, read_only=True); then remove this marker",
-)
 def test_report_opens_read_only(seeded: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     """`report` never creates a database or folders, never migrates an empty file, and reads a
     file that even root cannot write (`chattr +i` when available, else a read-only check)."""

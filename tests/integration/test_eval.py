@@ -38,9 +38,9 @@ def test_eval_stores_scores_and_samples(tiny_model: Path) -> None:
     # Four documents in each direction: every request answered by the cache or computed.
     assert payload["cache"]["hits"] + payload["cache"]["computed"] == 8
     rows = {(r["task"], r["metric"]): r for r in payload["results"]}
-    assert set(rows) == {
-        (t, m) for t in (TASK, "flores_lin_Latn-eng_Latn") for m in ("chrf++", "bleu", "spbleu")
-    }
+    # The MT metrics, and the rates of the language identifier bundled in the package.
+    metrics = ("chrf++", "bleu", "spbleu", "off_target", "off_target_macro", "source_copy")
+    assert set(rows) == {(t, m) for t in (TASK, "flores_lin_Latn-eng_Latn") for m in metrics}
     chrf = rows[(TASK, "chrf++")]
     assert chrf["n"] == 4 and 0.0 <= chrf["value"] <= 100.0
     assert chrf["signature"] == "nrefs:1|case:mixed|eff:yes|nc:6|nw:2|space:no|version:2.6.0"
@@ -50,7 +50,7 @@ def test_eval_stores_scores_and_samples(tiny_model: Path) -> None:
     # The group asked for: the plain mean of its two directions, its standard error that of a mean
     # of two independent scores; spBLEU has no value in either direction, so neither has the group.
     groups = {(g["task"], g["metric"]): g for g in payload["groups"]}
-    assert set(groups) == {("flores_lin", m) for m in ("chrf++", "bleu", "spbleu")}
+    assert set(groups) == {("flores_lin", m) for m in metrics}
     back = rows[("flores_lin_Latn-eng_Latn", "chrf++")]
     mean = groups[("flores_lin", "chrf++")]
     assert mean["value"] == (chrf["value"] + back["value"]) / 2
