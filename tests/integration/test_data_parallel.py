@@ -63,7 +63,7 @@ def test_two_workers_answer_as_one_process(
     responses = tmp_path / "responses.sqlite"
     monkeypatch.setenv("HARNESS_RESPONSE_CACHE", str(responses))
     args = ["eval", "--model", str(tiny_model), "--tasks", TASKS, "--limit", "2", "--backend", backend]
-    args += ["--data-dir", str(need_shared_data()), "--batch-size", "4", "--json"]
+    args += ["--data-dir", str(need_shared_data()), "--batch-size", "4", "--json", "--lid-model", "none"]
     single = run_harness(*args, "--no-cache")
     assert single.returncode == 0, single.stderr[-3000:]
     parallel = run_harness(*args, "--data-parallel", "2")

@@ -72,6 +72,7 @@ def test_ifmt_judged_by_the_tiny_model(tiny_model: Path, tmp_path: Path) -> None
     data = _ifmt_data(tmp_path / "data")
     judge_model = _judge_checkpoint(tiny_model, tmp_path / "tiny-judge", context=2048)
     args = ["--model", str(tiny_model), "--tasks", "ifmt_en-zh", "--data-dir", str(data), "--limit", "3"]
+    args += ["--lid-model", "none"]  # language ID is tested in test_lid_eval
     result = run_harness("eval", *args, "--judge-model", str(judge_model), "--json")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = {r["metric"]: r for r in json.loads(result.stdout)["results"]}
@@ -131,6 +132,8 @@ def test_ifmt_without_a_judge_warns_and_reports_none(tiny_model: Path, tmp_path:
         "--limit",
         "1",
         "--json",
+        "--lid-model",
+        "none",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert re.search(
@@ -164,7 +167,17 @@ def _tsv_terms(root: Path, name: str) -> list[tuple[int, list[tuple[str, str]]]]
 
 def test_terminology_tasks_on_real_data(tiny_model: Path) -> None:
     data = need_shared_data()
-    args = ["--tasks", "ifmt_terms_en-de", "--data-dir", str(data), "--limit", "3", "--json"]
+    args = [
+        "--tasks",
+        "ifmt_terms_en-de",
+        "--data-dir",
+        str(data),
+        "--limit",
+        "3",
+        "--json",
+        "--lid-model",
+        "none",
+    ]
     result = run_harness("eval", "--model", str(tiny_model), *args)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = {(r["task"], r["metric"]): r for r in json.loads(result.stdout)["results"]}

@@ -273,7 +273,11 @@ def test_registry_routes_gaokao_names_and_leaves_agieval_alone(tmp_path: Path) -
 def test_data_source_is_the_official_repositories(tmp_path: Path) -> None:
     [source] = Gaokao().sources
     repos = [(d.repo, d.optional) for d in source.downloads]
-    assert repos == [("OpenLMLab/GAOKAO-Bench", False), ("OpenLMLab/GAOKAO-Bench-2023", True)]
+    assert repos == [
+        ("OpenLMLab/GAOKAO-Bench", False),
+        ("OpenLMLab/GAOKAO-Bench-2023", True),
+        ("OpenLMLab/GAOKAO-Bench-Updates", True),  # the 2024 update, pinned from SHA256SUMS.unseen
+    ]
     with pytest.raises(HarnessError, match=r"gaokao_bench/Obj_Prompt\.json.*harness data fetch gaokao_bench"):
         resolve("gaokao_bench", tmp_path)
 
