@@ -107,7 +107,10 @@ def _check_lengths(hyps: Sequence[str], refs: Sequence[str]) -> None:
 def corpus_value(
     name: MetricName, hyps: Sequence[str], refs: Sequence[str], target_lang: str | None = None
 ) -> float:
-    """The corpus score alone (what lm-eval's aggregation step calls)."""
+    """The corpus score alone (what lm-eval's aggregation step calls); NaN where plain BLEU is not
+    applicable (`bleu_not_applicable`: the stored row says why, with no value)."""
+    if name == "bleu" and bleu_not_applicable(target_lang):
+        return float("nan")
     _check_lengths(hyps, refs)
     metric = make_metric(name, target_lang)
     # One reference stream as long as the hypotheses (see lighteval#1112 for the transposed bug).

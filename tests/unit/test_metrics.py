@@ -173,3 +173,13 @@ def test_spbleu_wrong_model_hash_is_an_error(tmp_path: Path) -> None:
     target.write_bytes(b"not the flores200 model")
     with pytest.raises(HarnessError, match="does not match the pinned"):
         corpus_score("spbleu", ["a"], ["a"])
+
+
+def test_lm_eval_aggregation_of_a_not_applicable_bleu_is_nan() -> None:
+    """The 408-direction run aggregates BLEU for Tibetan targets too (bench/suite.py found it)."""
+    import math
+
+    from core.mt import corpus_value
+
+    assert math.isnan(corpus_value("bleu", ["a"], ["a"], target_lang="bod_Tibt"))
+    assert corpus_value("bleu", ["a b c d"], ["a b c d"], target_lang="lin_Latn") == pytest.approx(100.0)
