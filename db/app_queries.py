@@ -12,7 +12,7 @@ level come from that table, looked up for the languages present.
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -396,23 +396,18 @@ def checkpoint(engine: Engine, checkpoint_id: int) -> CheckpointRow | None:
         return CheckpointRow(**row._mapping) if row else None
 
 
+def _curve_columns(latest: Any) -> list[Any]:
+    """The columns of `latest_results` that make a `CurvePoint`, in its field order."""
+    return [latest.c[f.name] for f in fields(CurvePoint)]
+
+
 def checkpoint_curve(
     engine: Engine, model: str, metric: str = PRIMARY, filters: Filters = Filters()
 ) -> list[CurvePoint]:
     """Each checkpoint of `model`: its newest complete result per task, by step."""
     only = Filters(**{**filters.__dict__, "models": [model]})
     latest = latest_results(engine, metric, only, per="checkpoint")
-    query = select(
-        latest.c.checkpoint_id,
-        latest.c.step,
-        latest.c.tokens_seen,
-        latest.c.task,
-        latest.c.language,
-        latest.c.metric,
-        latest.c.value,
-        latest.c.stderr,
-        latest.c.family,
-    ).order_by(func.coalesce(latest.c.step, -1), latest.c.task)
+    query = select(*_curve_columns(latest)).order_by(func.coalesce(latest.c.step, -1), latest.c.task)
     with engine.connect() as conn:
         return [CurvePoint(**row._mapping) for row in conn.execute(query)]
 
@@ -423,19 +418,7 @@ def checkpoint_results(
     """One checkpoint's newest complete result per task (the base model's point of a curve)."""
     latest = latest_results(engine, metric, filters, per="checkpoint")
     query = (
-        select(
-            latest.c.checkpoint_id,
-            latest.c.step,
-            latest.c.tokens_seen,
-            latest.c.task,
-            latest.c.language,
-            latest.c.metric,
-            latest.c.value,
-            latest.c.stderr,
-            latest.c.family,
-        )
-        .where(latest.c.checkpoint_id == checkpoint_id)
-        .order_by(latest.c.task)
+        select(*_curve_columns(latest)).where(latest.c.checkpoint_id == checkpoint_id).order_by(latest.c.task)
     )
     with engine.connect() as conn:
         return [CurvePoint(**row._mapping) for row in conn.execute(query)]
