@@ -70,6 +70,15 @@ def results_table(results: Sequence[MetricResult], title: str) -> tuple[Table | 
     return table, notes
 
 
+def print_results(results: Sequence[MetricResult], title: str) -> None:
+    """`results_table` on stdout, its footnotes below it."""
+    out = console()
+    table, footnotes = results_table(results, title)
+    out.print(table)
+    for line in footnotes:
+        out.print(line, soft_wrap=True)
+
+
 def plain_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Text:
     """Rows as aligned plain text under a title (first two columns left, the rest right-aligned);
     a `Text`, never parsed as markup."""

@@ -122,7 +122,7 @@ def eval_command(
 ) -> None:
     """Evaluate a model on tasks and store every score and sample in the database."""
     from harness.engine.specs import EvalConfig
-    from harness.output import console, plain, results_table, to_json
+    from harness.output import console, plain, print_results, to_json
 
     if device not in (None, "cpu", "cuda") and not str(device).startswith("cuda:"):
         fail(HarnessError(f"--device: {device!r} is not cpu or cuda"))
@@ -181,16 +181,9 @@ def eval_command(
     if json_output:
         typer.echo(to_json(result.to_json()))
     else:
-        out = console()
-        table, footnotes = results_table(result.results, title=f"{result.model} · run {result.run_id}")
-        out.print(table)
-        for line in footnotes:
-            out.print(line, soft_wrap=True)
+        print_results(result.results, title=f"{result.model} · run {result.run_id}")
         if result.groups:
-            table, footnotes = results_table(result.groups, title="groups (from the tasks above)")
-            out.print(table)
-            for line in footnotes:
-                out.print(line, soft_wrap=True)
+            print_results(result.groups, title="groups (from the tasks above)")
     if result.refused:
         refused = "; ".join(f"{name} ({why})" for name, why in result.refused.items())
         fail(

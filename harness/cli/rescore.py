@@ -57,7 +57,7 @@ def rescore_command(
     without loading the evaluated model or generating again: its metric rows per task and its
     scores per sample, replaced on rerun."""
     from harness.engine.rescore import rescore
-    from harness.output import console, plain, results_table, to_json
+    from harness.output import console, plain, print_results, to_json
     from harness.scorers.base import ScorerOptions
 
     quiet_engine_logs(verbose)
@@ -87,8 +87,4 @@ def rescore_command(
     if json_output:
         typer.echo(to_json(result.to_json()))
     else:
-        table, footnotes = results_table(result.results, title=f"rescore · run {result.run_id}")
-        out = console()
-        out.print(table)
-        for line in footnotes:
-            out.print(line, soft_wrap=True)
+        print_results(result.results, title=f"rescore · run {result.run_id}")
