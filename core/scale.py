@@ -31,9 +31,20 @@ PERCENTAGES = frozenset({"chrf++", "chrf", "bleu", "spbleu"})
 """Stored and shown on 0-100 (sacrebleu)."""
 
 LOWER_IS_BETTER = frozenset(
-    {"off_target", "off_target_macro", "source_copy", "judge_cut_off", "judge_unparseable"}
+    {
+        "off_target",
+        "off_target_macro",
+        "source_copy",
+        "judge_cut_off",
+        "judge_unparseable",
+        "cut_off",
+        "bits_per_byte",
+        "byte_perplexity",
+        "word_perplexity",
+    }
 )
-"""Metrics for which a rise is a regression (the judge's two are counts of documents)."""
+"""Metrics for which a rise is a regression (the judge's two are counts of documents; bits per byte
+and the perplexities of `tasks/bpb`, unbounded above and shown as stored)."""
 
 
 @dataclass(frozen=True)

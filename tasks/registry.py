@@ -15,6 +15,7 @@ from tasks.datasource import DataSource
 
 FAMILIES: dict[str, str] = {
     "flores": "tasks.flores.task:Flores",
+    "flores+": "tasks.flores.plus:FloresPlus",
     "xnli": "tasks.xnli.task:Xnli",
     "afrixnli": "tasks.xnli.task:AfriXnli",
     "kobest": "tasks.kobest.task:Kobest",
@@ -25,6 +26,7 @@ FAMILIES: dict[str, str] = {
     "ifmt_terms": "tasks.ifmt.terms:IfmtTerms",
     "sib200": "tasks.sib200.task:Sib200",
     "sib200_afrobench": "tasks.sib200.task:Sib200Afrobench",
+    "bpb": "tasks.bpb.task:Bpb",
 }
 
 RootResolver = Callable[[str], Path]

@@ -215,6 +215,8 @@ def _prompt_lengths(built: BuiltTask, config: EvalConfig, tokenizer: Any) -> tup
     """Token counts of each request's prompt and of its continuation (0 for a generation), as the
     evaluator will build the requests; the built requests are dropped afterwards."""
     task = built.task
+    if task.OUTPUT_TYPE == "loglikelihood_rolling":
+        return [], []  # a whole document in rolling windows: nothing is cut to fit
     task.set_fewshot_seed(seed=config.fewshot_seed)
     template = config.apply_chat_template
     task.build_all_requests(

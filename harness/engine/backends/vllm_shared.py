@@ -30,11 +30,13 @@ that prefix. Requests are sorted by their tokens and grouped by context; in each
 A hit lands on a KV block boundary, so up to `block_size - 1` shared tokens are run again per
 choice: on the CPU the block size is set to 32 (the smallest its attention kernel takes; vLLM's
 CPU default is 128). The tokens, the left truncation rule and the returned `(sum of
-log-probabilities, is greedy)` are lm-eval's; requests too long for the window, the windows of
-`loglikelihood_rolling`, and every request under data parallelism (each call there starts new
+log-probabilities, is greedy)` are lm-eval's; requests too long for the window and every request
+under data parallelism (each call there starts new
 engines, so nothing stays cached) go to lm-eval's own method unchanged. `generate_until` is
-lm-eval's. `engine_stats` counts the requests sent to the engine and the prompt tokens it ran
-(`len(prompt) - num_cached_tokens`; with `max_tokens=1` no generated token is run).
+lm-eval's. `loglikelihood_rolling` takes lm-eval's windows and scores them from prompt logprobs,
+all windows of a chunk in one engine call. `engine_stats` counts the requests sent to the engine
+and the prompt tokens it ran (`len(prompt) - num_cached_tokens`; with `max_tokens=1` no generated
+token is run).
 Registered in lm-eval's model registry as `harness-vllm`.
 """
 
@@ -142,6 +144,35 @@ class SharedContextVLLM(VLLM):
             self.cache_hook.add_partial("loglikelihood", key, results[i])
         assert all(r is not None for r in results)
         return [r for r in results if r is not None]
+
+    def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
+        """lm-eval's rolling windows (`VLLM.loglikelihood_rolling`: the prefix token, windows of
+        `max_length - 2`), every window of a chunk in one engine call with `prompt_logprobs` (lm-eval
+        calls the engine per `batch_size` windows); each window's sum and each document's sum of
+        windows as lm-eval adds them."""
+        from lm_eval.utils import get_rolling_token_windows, make_disjoint_window
+
+        if self.data_parallel_size > 1:
+            return list(super().loglikelihood_rolling(requests, disable_tqdm))
+        windows: list[tuple[int, list[int], int]] = []  # (document, prompt tokens, context length)
+        for i, request in enumerate(requests):
+            tokens = self.tok_encode(request.args[0])
+            for ctx, cont in map(
+                make_disjoint_window,
+                get_rolling_token_windows(tokens, self.prefix_token_id, self.max_length - 2, 1),
+            ):
+                windows.append((i, ctx + cont, len(ctx)))
+        sums: list[list[float]] = [[] for _ in requests]
+        for start in range(0, len(windows), CHUNK_REQUESTS):
+            chunk = windows[start : start + CHUNK_REQUESTS]
+            outputs = self._generate([seq for _, seq, _ in chunk], [self._params(1, False)] * len(chunk))
+            for (i, seq, ctxlen), output in zip(chunk, outputs, strict=True):
+                rows = output.prompt_logprobs
+                sums[i].append(sum(rows[k][seq[k]].logprob for k in range(ctxlen, len(seq))))
+        totals = [sum(parts) for parts in sums]
+        for request, total in zip(requests, totals, strict=True):
+            self.cache_hook.add_partial("loglikelihood_rolling", (request.args[0],), total)
+        return totals
 
     def kv_cache_tokens(self) -> int:
         """Tokens the engine's KV cache holds."""

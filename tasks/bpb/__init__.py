@@ -1,0 +1,1 @@
+"""Bits per byte: FLORES-200 sentences scored by rolling loglikelihood, one task per language."""
