@@ -328,3 +328,17 @@ def language_info(code: str) -> Language:
         return LANGUAGES[code]
     script = code.split("_", 1)[1] if "_" in code else "unknown"
     return Language(code, code, script, "unknown")
+
+
+PIVOT_LANGUAGE = "eng_Latn"
+"""The harness's default translation pivot: FLORES's English-centric directions and groups."""
+
+
+def placed_language(language: str | None, source_language: str | None) -> str | None:
+    """The language a result is shown under in language views and comparisons: a task's language,
+    which for a translation direction is its target, except a direction into English (the default
+    pivot), which stands for its source as the English-centric group `flores_<iso>` holds it
+    (`lin_Latn -> eng_Latn` under Lingala; `lin_Latn -> fra_Latn` under French)."""
+    if language == PIVOT_LANGUAGE and source_language:
+        return source_language
+    return language

@@ -58,3 +58,7 @@ class TaskMeta:
     protocol: str
     """Whose protocol the numbers follow, in one line ("lm-eval kobest", "GAOKAO-Bench official,
     generative")."""
+    source_language: str | None = None
+    """A translation task's source language (a FLORES-200 code); `language` is then its target.
+    None for tasks that are not translation directions. Language views place a result by both
+    (`core.languages.placed_language`)."""

@@ -23,6 +23,7 @@ from core.languages import language_info
 from core.scale import LOWER_IS_BETTER, stored_range
 from core.stats import holm, paired_permutation, verdict
 from db.models import Checkpoint, Model, Run, RunStatus, Sample, TaskResult
+from db.placement import placed_language
 from db.queries import WRITER_COLUMNS, status_of
 
 PRIMARY = "primary"
@@ -217,7 +218,8 @@ def _metric_clause(metric: str) -> ColumnElement[bool]:
 
 def _languages_present(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        query = select(TaskResult.language).where(TaskResult.language.is_not(None)).distinct()
+        placed = placed_language()
+        query = select(placed).where(placed.is_not(None)).distinct()
         return sorted(code for code in conn.execute(query).scalars().all() if code is not None)
 
 
@@ -229,7 +231,7 @@ def _where(engine: Engine, query: Any, filters: Filters) -> Any:
     if filters.models:
         query = query.where(Model.name.in_(filters.models))
     if filters.languages:
-        query = query.where(TaskResult.language.in_(filters.languages))
+        query = query.where(placed_language().in_(filters.languages))
     if filters.scripts or filters.resources:
         codes = [
             code
@@ -237,7 +239,7 @@ def _where(engine: Engine, query: Any, filters: Filters) -> Any:
             if (not filters.scripts or language_info(code).script in filters.scripts)
             and (not filters.resources or language_info(code).resource in filters.resources)
         ]
-        query = query.where(TaskResult.language.in_(codes))
+        query = query.where(placed_language().in_(codes))
     return query
 
 
@@ -263,7 +265,7 @@ def latest_results(engine: Engine, metric: str, filters: Filters, per: str = "mo
             Run.id.label("run_id"),
             TaskResult.task,
             TaskResult.family,
-            TaskResult.language,
+            placed_language().label("language"),
             TaskResult.metric,
             TaskResult.primary_metric,
             TaskResult.value,
@@ -284,7 +286,13 @@ def latest_results(engine: Engine, metric: str, filters: Filters, per: str = "mo
 def filter_options(engine: Engine) -> FilterOptions:
     """What the filters can choose from: values present in complete runs."""
     base = (
-        select(TaskResult.family, TaskResult.task, TaskResult.language, TaskResult.metric, Model.name)
+        select(
+            TaskResult.family,
+            TaskResult.task,
+            placed_language().label("language"),
+            TaskResult.metric,
+            Model.name,
+        )
         .join(Run, TaskResult.run_id == Run.id)
         .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
         .join(Model, Checkpoint.model_id == Model.id)
@@ -466,7 +474,7 @@ def forgetting(
             Checkpoint.step,
             Checkpoint.tokens_seen,
             TaskResult.task,
-            TaskResult.language,
+            placed_language().label("language"),
             TaskResult.metric,
             TaskResult.value,
             func.row_number()
@@ -483,7 +491,7 @@ def forgetting(
             Run.status == RunStatus.complete,
             _metric_clause(metric),
             TaskResult.value.is_not(None),
-            TaskResult.language.is_not(None),
+            placed_language().is_not(None),
             or_(Model.name == model, Checkpoint.id == base.id),
         )
         .subquery()

@@ -101,7 +101,10 @@ class TaskResult(Base):
     family: Mapped[str | None] = mapped_column(String(32), default=None)
     """The task's registry family (`flores`, `xnli`, ...), as the family declared it (`TaskMeta`)."""
     language: Mapped[str | None] = mapped_column(String(32), default=None)
-    """The language the task evaluates, a FLORES-200 code (`lin_Latn`); None when it has none."""
+    """The language the task evaluates, a FLORES-200 code (`lin_Latn`); None when it has none. For a
+    translation direction, its target."""
+    source_language: Mapped[str | None] = mapped_column(String(32), default=None)
+    """A translation direction's source language (`TaskMeta.source_language`); None otherwise."""
     primary_metric: Mapped[str | None] = mapped_column(String(64), default=None)
     """The task's primary metric (the same on every row of the task); None only on rows stored
     before it was recorded and not inferable."""

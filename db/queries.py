@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from db.models import Checkpoint, Model, Run, RunStatus, Sample, TaskResult
 from db.run_state import shown_status
@@ -56,6 +56,8 @@ class ResultRow:
     n: int
     signature: str
     note: str
+    source_language: str | None = None
+    """A translation direction's source (`language` is then its target); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ def list_results(
             TaskResult.n,
             TaskResult.signature,
             TaskResult.note,
+            TaskResult.source_language,
         )
         .join(Run, TaskResult.run_id == Run.id)
         .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
@@ -143,27 +146,109 @@ def list_samples(engine: Engine, run_id: str, task: str | None = None) -> list[S
         return [SampleRow(**row._mapping) for row in conn.execute(query)]
 
 
+def find_run_id(engine: Engine, prefix: str) -> str | None:
+    """The run whose id is `prefix` or starts with it (6+ characters, one run only), else None."""
+    if len(prefix) < 6:
+        return None
+    with engine.connect() as conn:
+        ids = (
+            conn.execute(select(Run.id).where(Run.id.startswith(prefix, autoescape=True)).limit(2))
+            .scalars()
+            .all()
+        )
+    return ids[0] if len(ids) == 1 else None
+
+
 def find_run(engine: Engine, ref: str) -> str | None:
     """The run a reference names: a run id or unique id prefix (6+ characters), or
     `model[@step]`, meaning that model's newest complete run (on the checkpoint at `step`)."""
+    run_id = find_run_id(engine, ref)
+    if run_id is not None:
+        return run_id
+    name, _, step = ref.partition("@")
+    query = (
+        select(Run.id)
+        .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
+        .join(Model, Checkpoint.model_id == Model.id)
+        .where(Model.name == name, Run.status == RunStatus.complete)
+        .order_by(Run.started_at.desc())
+        .limit(1)
+    )
+    if step:
+        query = query.where(Checkpoint.step == int(step))
     with engine.connect() as conn:
-        if len(ref) >= 6:
-            ids = (
-                conn.execute(select(Run.id).where(Run.id.startswith(ref, autoescape=True)).limit(2))
-                .scalars()
-                .all()
-            )
-            if len(ids) == 1:
-                return ids[0]
-        name, _, step = ref.partition("@")
-        query = (
-            select(Run.id)
-            .join(Checkpoint, Run.checkpoint_id == Checkpoint.id)
-            .join(Model, Checkpoint.model_id == Model.id)
-            .where(Model.name == name, Run.status == RunStatus.complete)
-            .order_by(Run.started_at.desc())
-            .limit(1)
-        )
-        if step:
-            query = query.where(Checkpoint.step == int(step))
         return conn.execute(query).scalar()
+
+
+@dataclass(frozen=True)
+class LineageRow:
+    """A checkpoint with its place in training (`core.lineage.Lineage` as stored)."""
+
+    id: int
+    model: str
+    source: str
+    step: int | None
+    tokens_seen: int | None
+    parent_id: int | None
+    recipe: dict[str, Any] | None
+    """The recipe record of its manifest (`adapters.manifest.recipe_record`), None when not trained here."""
+
+
+def _lineage_select() -> Any:
+    return select(
+        Checkpoint.id,
+        Model.name.label("model"),
+        Checkpoint.source,
+        Checkpoint.step,
+        Checkpoint.tokens_seen,
+        Checkpoint.parent_id,
+        Checkpoint.recipe,
+    ).join(Model, Checkpoint.model_id == Model.id)
+
+
+def lineage_row(engine: Engine, checkpoint_id: int) -> LineageRow | None:
+    with engine.connect() as conn:
+        row = conn.execute(_lineage_select().where(Checkpoint.id == checkpoint_id)).first()
+    return LineageRow(**row._mapping) if row else None
+
+
+def run_lineage(engine: Engine, run_id: str) -> LineageRow | None:
+    """The checkpoint a run evaluated."""
+    query = _lineage_select().join(Run, Run.checkpoint_id == Checkpoint.id).where(Run.id == run_id)
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return LineageRow(**row._mapping) if row else None
+
+
+def evaluated_checkpoints(engine: Engine, model: str) -> list[LineageRow]:
+    """The model's checkpoints that have a complete run, by step (unknown steps first), then id."""
+    query = (
+        _lineage_select()
+        .where(
+            Model.name == model,
+            select(Run.id)
+            .where(Run.checkpoint_id == Checkpoint.id, Run.status == RunStatus.complete)
+            .exists(),
+        )
+        .order_by(func.coalesce(Checkpoint.step, -1), Checkpoint.id)
+    )
+    with engine.connect() as conn:
+        return [LineageRow(**row._mapping) for row in conn.execute(query)]
+
+
+def newest_task_runs(engine: Engine, checkpoint_id: int, same_source: bool = False) -> dict[str, str]:
+    """task -> the newest complete run of the checkpoint that stored it; with `same_source`, of any
+    checkpoint with the same source (the same weights registered under another model name too)."""
+    checkpoints: Any = [checkpoint_id]
+    if same_source:
+        source = select(Checkpoint.source).where(Checkpoint.id == checkpoint_id).scalar_subquery()
+        checkpoints = select(Checkpoint.id).where(Checkpoint.source == source)
+    query = (
+        select(TaskResult.task, Run.id, Run.started_at)
+        .join(Run, TaskResult.run_id == Run.id)
+        .where(Run.checkpoint_id.in_(checkpoints), Run.status == RunStatus.complete)
+        .distinct()
+        .order_by(Run.started_at, Run.id)
+    )
+    with engine.connect() as conn:
+        return {task: run_id for task, run_id, _ in conn.execute(query)}  # later rows (newer runs) win

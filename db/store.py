@@ -174,6 +174,7 @@ def _store_task(factory: sessionmaker[Session], run_id: str, outcome: TaskOutcom
                     task=outcome.task,
                     family=meta.family,
                     language=meta.language,
+                    source_language=meta.source_language,
                     primary_metric=meta.primary_metric,
                     sample_metric=meta.sample_metric,
                     protocol=meta.protocol,

@@ -41,6 +41,13 @@ class Download:
     optional: bool = False
     """An extra part: a failed download is reported and skipped, the rest is still fetched."""
     note: str = ""
+    text_column: str = ""
+    """With a column name, a `.parquet` source becomes that column's values one a line, rows in `id`
+    order, instead of JSONL, and its `.parquet` suffix becomes `.<its folder>` (FLORES+'s
+    `dev/lin_Latn.parquet` -> FLORES-200's `dev/lin_Latn.dev`)."""
+    gated: bool = False
+    """A gated hub dataset: the user's hub token (`HF_TOKEN` or `HARNESS_HF_TOKEN`, never stored or
+    logged) is sent with every request to the hub."""
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(DownloadKind):
@@ -120,13 +127,18 @@ class DataSource:
             parts.append(f"per-file SHA-256 ({len(self.file_sha256)} files)")
         if any(d.sha256 for d in self.downloads):
             parts.append("archive SHA-256")
+        if any(d.kind == "hf" and any(src.endswith("/") for src, _ in d.files) for d in self.downloads):
+            parts.append("the hub's SHA-256 of each listed file")
         return " + ".join(parts) or "revision only (no checksum)"
 
 
-def load_pins(source_file: str, block: str) -> dict[str, str]:
+def load_pins(source_file: str, block: str, required: bool = True) -> dict[str, str]:
     """A family's per-file pins: `<block>.sha256` beside its `source.py` (`sha256sum` format, data-root
-    relative paths), read once at import; a missing or malformed file is an error naming it."""
+    relative paths), read once at import; a missing or malformed file is an error naming it (a
+    missing one is no pins with `required=False`: a data set pinned only once first fetched)."""
     path = Path(source_file).parent / f"{block}.sha256"
+    if not required and not path.exists():
+        return {}
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

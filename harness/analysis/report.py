@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from core.errors import HarnessError
-from core.languages import language_info
+from core.languages import language_info, placed_language
 from core.scale import shown
 from db.app_queries import Filters, run_detail
 from db.leaderboard import contamination_of, leaderboard
@@ -59,14 +59,15 @@ def _bars(results: list[ResultRow], gate: GateReport | None) -> list[Bar]:
     baseline = {(v.task, v.metric): v.result.baseline for v in gate.verdicts} if gate else {}
     bars = []
     for r in results:
-        if r.metric != r.primary_metric or r.value is None or r.language is None:
+        language = placed_language(r.language, r.source_language)  # a direction into English: its source
+        if r.metric != r.primary_metric or r.value is None or language is None:
             continue
-        info = language_info(r.language)
+        info = language_info(language)
         value = shown(r.metric, r.value)
         assert value is not None
         ci = interval(r.metric, r.value, r.stderr, r.n)
         base = shown(r.metric, baseline.get((r.task, r.metric)))
-        bars.append(Bar(r.language, info.name, info.resource, r.task, r.metric, value, ci, r.n, base))
+        bars.append(Bar(language, info.name, info.resource, r.task, r.metric, value, ci, r.n, base))
     return sorted(bars, key=lambda b: (RESOURCE_ORDER.get(b.resource, 3), b.language, b.task))
 
 

@@ -13,7 +13,8 @@ def data_fetch(
     name: Annotated[
         str,
         typer.Argument(
-            help="Data set name (see `harness data list`), e.g. flores200; or flores200-spm, the "
+            help="Data set name (see `harness data list`), e.g. flores200; flores_plus (FLORES+, a gated "
+            "hub dataset: set HF_TOKEN or HARNESS_HF_TOKEN, never stored); or flores200-spm, the "
             "SentencePiece model spBLEU needs (placed where sacrebleu reads it)."
         ),
     ],

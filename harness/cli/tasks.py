@@ -11,13 +11,20 @@ from harness.cli.common import fail, quiet_engine_logs
 def tasks_list(
     family: Annotated[str | None, typer.Option(help="Only this family (flores, xnli, afrixnli).")] = None,
     group: Annotated[
-        str | None, typer.Option(help="List the members of this group, e.g. flores_lin.")
+        str | None,
+        typer.Option(
+            help="List the members of this group, e.g. flores_lin, or a pivot group flores_<iso>@<pivot-iso> "
+            "(flores_lin@fra, flores_kor@zho: both directions of the language with that pivot, every "
+            "script pair), which `list` does not enumerate."
+        ),
     ] = None,
     data_dir: Annotated[
         str | None, typer.Option(help="Data folder, for families whose tasks come from the data.")
     ] = None,
 ) -> None:
-    """List task families, their groups and task counts (or one group's tasks)."""
+    """List task families, their groups and task counts (or one group's tasks). FLORES pivot groups
+    `flores_<iso>@<pivot-iso>` (and `flores+_<iso>@<pivot-iso>`) resolve by name with --group or in
+    --tasks; the 41,412 possible directions are not listed."""
     from harness.engine import data
     from tasks.registry import FAMILIES, did_you_mean, family_of_name
     from tasks.registry import family as get_family
@@ -44,6 +51,8 @@ def tasks_list(
             continue
         for group_name, members in groups.items():
             typer.echo(f"{group_name}\t{len(members)} tasks")
+        for pattern, holds in getattr(groups, "patterns", {}).items():
+            typer.echo(f"{pattern}\t{holds}")
     if group:
         owner = family_of_name(group)
         if owner is not None and owner.name in unread:

@@ -14,8 +14,6 @@ import re
 import shutil
 import tarfile
 import tempfile
-import urllib.parse
-import urllib.request
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,11 +72,13 @@ def resolve(name: str, data_dir: str | Path | None = None) -> Path:
     return folder
 
 
-def _download(url: str, target: Path) -> None:
+def _download(url: str, target: Path, headers: dict[str, str] | None = None) -> None:
     from tqdm import tqdm
 
+    from harness.engine.hub import open_url
+
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (URL is declared or a mirror)
+        with open_url(url, headers or {}) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
             with (
                 target.open("wb") as out,
@@ -150,6 +150,8 @@ def fetch(
             parts.add(download.into)
             fetched.append(download)
         _verify(source, staged, fetched)
+        if not source.file_sha256 and not any(d.sha256 for d in fetched):
+            _write_sums(staged / source.name)
         for part in sorted(parts):
             target = dest_root / part
             if target.exists():
@@ -166,15 +168,7 @@ def _stage(
     pinned = {p for p in source.file_sha256 if p.startswith(download.into + "/")}
     out = staged / download.into
     if download.kind == "hf":
-        endpoint = (mirror or os.environ.get("HF_ENDPOINT") or HF_ENDPOINT).rstrip("/")
-        revision = urllib.parse.quote(download.version, safe="")
-        for i, (hub_path, target) in enumerate(download.files):
-            file_url = (
-                f"{endpoint}/datasets/{download.repo}/resolve/{revision}/{urllib.parse.quote(hub_path)}"
-            )
-            local = work / f"{i}-{Path(hub_path).name}"
-            _download(file_url, local)
-            _place(local, out / target, file_url)
+        _stage_hub(download, (mirror or os.environ.get("HF_ENDPOINT") or HF_ENDPOINT).rstrip("/"), out, work)
         return
     url = mirror or download.source_url
     archive = work / "archive"
@@ -187,6 +181,61 @@ def _stage(
         mapped = _map(file.relative_to(unpacked).as_posix(), download.files)
         if mapped is not None and (not pinned or f"{download.into}/{mapped}" in pinned):
             _place(file, out / mapped, url)
+
+
+def _stage_hub(download: Download, endpoint: str, out: Path, work: Path) -> None:
+    """A hub dataset's files at the pinned revision: a folder rule's files as the hub lists them, each
+    checked against the SHA-256 the listing gives; the token sent for a gated dataset only."""
+    from harness.engine import hub
+
+    headers = hub.auth_headers(download.gated, download.repo)
+    wanted: list[tuple[str, str, str]] = []  # (hub path, our path, the hub's SHA-256 or "")
+    for hub_path, target in download.files:
+        if not hub_path.endswith("/"):
+            wanted.append((hub_path, target, ""))
+            continue
+        listed = hub.list_folder(endpoint, download.repo, download.version, hub_path, headers)
+        if not listed:
+            raise HarnessError(f"{download.repo}@{download.version}: {hub_path} lists no files")
+        wanted += [(f.path, target + f.path[len(hub_path) :], f.sha256) for f in listed]
+    for i, (hub_path, target, expected) in enumerate(wanted):
+        url = hub.file_url(endpoint, download.repo, download.version, hub_path)
+        local = work / f"{i}-{Path(hub_path).name}"
+        _download(url, local, headers)
+        if expected and (found := sha256_file(local)) != expected:
+            raise HarnessError(f"{url}: SHA-256 {found} does not match the hub's {expected}")
+        if download.text_column and hub_path.endswith(".parquet"):
+            _parquet_lines(local, out / target, download.text_column, url)
+        else:
+            _place(local, out / target, url)
+    if any(src.endswith("/") for src, _ in download.files):
+        out.mkdir(parents=True, exist_ok=True)  # a listed download records the revision it listed
+        (out / "REVISION").write_text(download.version + "\n", encoding="utf-8")
+
+
+def _parquet_lines(src: Path, dest: Path, column: str, url: str) -> None:
+    """One value of `column` a line, rows in `id` order; `x/name.parquet` becomes `x/name.x`."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(src, columns=["id", column]).to_pydict()
+    except Exception as exc:  # pyarrow raises several types for a bad file or a missing column
+        raise HarnessError(f"{url}: not a parquet file with columns id and {column} ({exc})") from exc
+    rows = sorted(zip(table["id"], table[column], strict=True))
+    bad = [i for i, text in rows if not isinstance(text, str) or "\n" in text or not text.strip()]
+    if bad:
+        raise HarnessError(f"{url}: row id {bad[0]} has an empty or multi-line {column}")
+    dest = dest.with_name(dest.name.removesuffix(".parquet") + "." + dest.parent.name)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text("".join(text + "\n" for _, text in rows), encoding="utf-8")
+
+
+def _write_sums(folder: Path) -> None:
+    """`SHA256SUMS` (data-root-relative, `sha256sum` format) of a data set with no per-file pins yet:
+    the lines its family's `<block>.sha256` is written from, so later fetches are pinned."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
+    lines = [f"{sha256_file(p)}  {folder.name}/{p.relative_to(folder).as_posix()}\n" for p in files]
+    (folder / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
 
 
 def _unpack(archive: Path, folder: Path, download: Download, url: str) -> Path:

@@ -16,7 +16,8 @@ How is the family's to say (`TaskFamily.group_rule`, see `tasks.base.GroupRule`)
 - `points_sum`: `points` and `points_available` are sums and `points_rate` is their ratio, as
   GAOKAO-Bench totals a paper; other metrics are macro means.
 
-Counts (`points`, `points_available`, `judge_unparseable`, `judge_cut_off`) are always summed. Under
+Counts (`points`, `points_available`, `judge_unparseable`, `judge_cut_off`, `cut_off`) are always summed.
+Under
 `macro` and `points_sum` a metric is aggregated only when every member has it; a member without a value makes
 the group's value None, with a note naming the member.
 """
@@ -27,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from core.records import MetricResult
 from tasks.base import GroupRule, GroupSpec
 
-SUMMED = frozenset({"points", "points_available", "judge_unparseable", "judge_cut_off"})
+SUMMED = frozenset({"points", "points_available", "judge_unparseable", "judge_cut_off", "cut_off"})
 """Metrics that are totals over documents, so a group's value is their sum."""
 
 

@@ -12,6 +12,7 @@ from core import spm
 from core.errors import HarnessError
 from core.records import MetricResult, TaskOutcome
 from harness import __version__
+from harness.engine.cut_off import counts_cut_off, record_cut_off
 from harness.engine.fit import Preflight, data_errors, preflight
 from harness.engine.groups import group_results
 from harness.engine.models import ModelSpec
@@ -217,6 +218,8 @@ def scorer_context(
 
     options = ScorerOptions(
         comet_model=config.comet_model,
+        cometkiwi_model=config.cometkiwi_model,
+        xcomet_model=config.xcomet_model,
         lid_model=config.lid_model,
         judge_model=config.judge_model,
         device=config.device,
@@ -283,6 +286,10 @@ def evaluate(
             for scorer in scorers:
                 if scorer.applies(fam, name):
                     outcome = scorer.score(fam, name, outcome)
+            if counts_cut_off(fam):
+                fit = checked.fits[name]
+                backend = config.backend + (" --data-parallel" if config.data_parallel > 1 else "")
+                outcome = record_cut_off(outcome, lm, fit.cut or fit.budget, backend)
             outcome = checked.fits[name].record(outcome)
             store.store_task(factory, run_id, outcome, fam.meta(name))
             results.extend(outcome.metrics)

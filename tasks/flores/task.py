@@ -1,11 +1,13 @@
-"""FLORES-200 translation tasks: every language, both directions with English.
+"""FLORES-200 translation tasks: every language, both directions with English or any pivot.
 
 `flores_<src>-<tgt>` in FLORES-200 codes (`flores_eng_Latn-lin_Latn`), scored on devtest with
-few-shot examples from dev, greedy decoding stopping at a newline. Groups: `flores_<iso639-3>`
-(both directions for every script of that language) and `flores` (all 408 directions).
+few-shot examples from dev, greedy decoding stopping at a newline. Groups (`tasks.flores.names`):
+`flores_<iso639-3>` (both directions with English for every script of that language),
+`flores_<iso>@<pivot-iso>` (both directions with another pivot, resolved by name) and `flores` (all
+408 English-centric directions). FLORES+ (`tasks.flores.plus`) reuses all of this on its own data.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,12 @@ from core.hashing import FileVersion, content_hash, file_version, sha256_file
 from core.languages import FLORES_LANGUAGES
 from core.records import MetricResult, SampleRecord, TaskMeta, TaskOutcome
 from tasks.base import GroupRule, OverWindow, TaskInfo, TaskOptions
+from tasks.flores import names
+from tasks.flores.names import PIVOT as PIVOT
+from tasks.flores.names import FloresGroups
 from tasks.flores.source import SOURCES
 
-PIVOT = "eng_Latn"
+PREFIX = "flores"
 PROMPT_VERSION = "flores-prompt-v1"
 PROMPT_TEMPLATE = "{src_name}: {{{{src}}}}\n{tgt_name}:"
 """Rendered to a Jinja template per direction, e.g. `English: {{src}}\\nLingala:`."""
@@ -33,34 +38,25 @@ def base_config() -> dict[str, Any]:
 
 
 def task_name(src: str, tgt: str) -> str:
-    return f"flores_{src}-{tgt}"
+    return names.task_name(PREFIX, src, tgt)
 
 
 def all_directions() -> list[str]:
-    langs = [code for code in FLORES_LANGUAGES if code != PIVOT]
-    return [task_name(PIVOT, c) for c in langs] + [task_name(c, PIVOT) for c in langs]
+    return names.english_groups(PREFIX, FLORES_LANGUAGES)[PREFIX]
 
 
-def groups() -> dict[str, list[str]]:
-    """`flores` and one group per ISO 639-3 code (`flores_lin`, `flores_ace` = both scripts)."""
-    out: dict[str, list[str]] = {"flores": all_directions()}
-    for code in FLORES_LANGUAGES:
-        if code == PIVOT:
-            continue
-        out.setdefault(f"flores_{code.split('_')[0]}", []).extend(
-            [task_name(PIVOT, code), task_name(code, PIVOT)]
-        )
-    return out
+def groups() -> FloresGroups:
+    """`flores` and one group per ISO 639-3 code (`flores_lin`, `flores_ace` = both scripts), listed;
+    `flores_<iso>@<pivot-iso>` resolved by name (`tasks.flores.names`)."""
+    return FloresGroups(
+        names.english_groups(PREFIX, FLORES_LANGUAGES),
+        lambda name: names.pivot_group(PREFIX, name, FLORES_LANGUAGES),
+    )
 
 
 def parse_name(name: str) -> tuple[str, str] | None:
     """(src, tgt) for a direction name over two known FLORES-200 codes, else None."""
-    if not name.startswith("flores_") or "-" not in name:
-        return None
-    src, _, tgt = name.removeprefix("flores_").partition("-")
-    if src in FLORES_LANGUAGES and tgt in FLORES_LANGUAGES and src != tgt:
-        return src, tgt
-    return None
+    return names.parse_direction(PREFIX, name, FLORES_LANGUAGES)
 
 
 def split_path(root: Path, lang: str, split: str) -> Path:
@@ -153,14 +149,21 @@ def aggregate(metric: str, target_lang: str, items: Sequence[tuple[str, str]]) -
     return corpus_value(metric, hyps, refs, target_lang)  # type: ignore[arg-type]
 
 
-def prompt_template(src: str, tgt: str) -> str:
-    return PROMPT_TEMPLATE.format(src_name=FLORES_LANGUAGES[src], tgt_name=FLORES_LANGUAGES[tgt])
+NameOf = Callable[[str], str | None]
+"""A data code -> the English language name its prompts use."""
 
 
-def task_hash(src: str, tgt: str, data_root: Path) -> tuple[str, dict[str, str]]:
+def prompt_template(src: str, tgt: str, name_of: NameOf = FLORES_LANGUAGES.get) -> str:
+    src_name, tgt_name = name_of(src), name_of(tgt)
+    if not src_name or not tgt_name:
+        raise HarnessError(f"no language name for the prompt of {src if not src_name else tgt}")
+    return PROMPT_TEMPLATE.format(src_name=src_name, tgt_name=tgt_name)
+
+
+def task_hash(
+    src: str, tgt: str, data_root: Path, name_of: NameOf = FLORES_LANGUAGES.get
+) -> tuple[str, dict[str, str]]:
     """Hash of everything that defines the task's scores: template, config, data file checksums."""
-    from core.hashing import sha256_file
-
     require_files(data_root, (src, tgt))
     checksums = {
         f"{split}/{lang}.{split}": sha256_file(split_path(data_root, lang, split))
@@ -169,19 +172,18 @@ def task_hash(src: str, tgt: str, data_root: Path) -> tuple[str, dict[str, str]]
     }
     payload = {
         "prompt_version": PROMPT_VERSION,
-        "template": prompt_template(src, tgt),
+        "template": prompt_template(src, tgt, name_of),
         "config": base_config(),
         "data": checksums,
     }
     return content_hash(payload), checksums
 
 
-def lm_eval_config(name: str, data_root: Path, with_spbleu: bool) -> dict[str, Any]:
-    """The lm-eval task config (a dict lm-eval's TaskManager loads like a YAML file)."""
-    parsed = parse_name(name)
-    if parsed is None:
-        raise HarnessError(f"not a FLORES-200 direction: {name!r}")
-    src, tgt = parsed
+def direction_config(
+    name: str, src: str, tgt: str, data_root: Path, with_spbleu: bool, target_code: str, name_of: NameOf
+) -> dict[str, Any]:
+    """The lm-eval task config of one direction (a dict lm-eval's TaskManager loads like a YAML
+    file); `target_code`: the FLORES-200 code of the target, which picks BLEU's tokenizer."""
     require_files(data_root, (src, tgt))
     config = {key: value for key, value in base_config().items() if key != "metric_list"}
     metrics = [m for m in base_config()["metric_list"] if with_spbleu or m != "spbleu"]
@@ -189,20 +191,31 @@ def lm_eval_config(name: str, data_root: Path, with_spbleu: bool) -> dict[str, A
         task=name,
         custom_dataset=load_pair,
         dataset_kwargs={"data_root": str(data_root), "src": src, "tgt": tgt, "splits": list(SPLITS)},
-        doc_to_text=prompt_template(src, tgt),
+        doc_to_text=prompt_template(src, tgt, name_of),
         process_results=partial(process_results, metrics),
         metric_list=[
-            {"metric": m, "aggregation": partial(aggregate, m, tgt), "higher_is_better": True}
+            {"metric": m, "aggregation": partial(aggregate, m, target_code), "higher_is_better": True}
             for m in metrics
         ],
     )
     return config
 
 
-def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
+def lm_eval_config(name: str, data_root: Path, with_spbleu: bool) -> dict[str, Any]:
+    """The lm-eval task config of a FLORES-200 direction."""
+    parsed = parse_name(name)
+    if parsed is None:
+        raise HarnessError(f"not a FLORES-200 direction: {name!r}")
+    return direction_config(name, *parsed, data_root, with_spbleu, parsed[1], FLORES_LANGUAGES.get)
+
+
+def collect(
+    name: str, output: dict[str, Any], info: TaskInfo, target_code: str | None = None, data_version: str = ""
+) -> TaskOutcome:
     """Corpus scores with signatures and stderr, and one record per sentence with its chrF++ and
     source sentence (for COMET); lm-eval's own aggregate must equal ours (both are the same
-    sacrebleu call)."""
+    sacrebleu call). `target_code`: the target's FLORES-200 code (default: the name's target);
+    `data_version`: added to every signature (`|data:flores_plus@<revision>`)."""
     from core.mt import MT_METRICS, corpus_score, sentence_chrfpp
 
     logged = output["samples"][name]
@@ -219,22 +232,24 @@ def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
         )
         for s, ref, hyp, score in zip(logged, refs, hyps, sentence_chrfpp(hyps, refs), strict=True)
     ]
-    target_lang = name.rsplit("-", 1)[1]
+    target_lang = target_code or name.rsplit("-", 1)[1]
+    suffix = f"|data:{data_version}" if data_version else ""
     metrics = []
     for metric in MT_METRICS:
         score = corpus_score(metric, hyps, refs, target_lang)
         engine_value = output["results"][name].get(f"{metric},none")
         if score.value is not None and abs(float(engine_value) - score.value) > 1e-9:
             raise HarnessError(f"{name} {metric}: lm-eval aggregated {engine_value}, harness {score.value}")
-        metrics.append(
-            MetricResult(name, metric, score.value, score.stderr, score.n, score.signature, score.note)
-        )
+        signature = score.signature + suffix if score.signature else score.signature
+        metrics.append(MetricResult(name, metric, score.value, score.stderr, score.n, signature, score.note))
     return TaskOutcome(name, info.version, info.task_hash, metrics, sorted(samples, key=lambda r: r.doc_id))
 
 
+MAX_GEN_TOKS = int(base_config()["generation_kwargs"]["max_gen_toks"])
 PROTOCOL = (
-    "FLORES-200 devtest, zero-shot `flores-prompt-v1`, greedy; chrF++ (sacrebleu word_order=2) as "
-    "NLLB and most MT papers report it, spBLEU with the pinned flores200 SentencePiece model"
+    f"FLORES-200 devtest, zero-shot `flores-prompt-v1`, greedy, stop at a newline, max {MAX_GEN_TOKS} new "
+    "tokens; chrF++ (sacrebleu word_order=2) as NLLB and most MT papers report it, spBLEU with the "
+    "pinned flores200 SentencePiece model"
 )
 
 
@@ -249,22 +264,27 @@ class Flores:
     over_window: OverWindow = "cut"
     """The 256-token budget is a cap on the translation, not part of the protocol: a model whose
     window cannot hold it beside the longest prompt translates within what fits (recorded)."""
+    counts_cut_off = True
+    """Generative MT: the runner counts outputs that stopped at the token budget (`cut_off`)."""
 
     def groups(self, root: Path | None) -> dict[str, list[str]]:
         return groups()
 
     def owns(self, name: str, root: Path | None) -> bool:
+        if problem := names.pivot_problem(PREFIX, name, FLORES_LANGUAGES, "FLORES-200"):
+            raise HarnessError(f"--tasks: {problem}")
         return parse_name(name) is not None
 
     def group_rule(self, group: str) -> GroupRule:
         return "macro"  # the usual average over directions
 
     def meta(self, name: str) -> TaskMeta:
+        """The direction's target as its language and its source as the second language (language
+        views place a direction into English under its source: `core.languages.placed_language`)."""
         parsed = parse_name(name)
         assert parsed is not None, name
         src, tgt = parsed
-        language = tgt if src == "eng_Latn" else src  # the side that is not English
-        return TaskMeta(self.name, language, "chrf++", "chrf++", PROTOCOL)
+        return TaskMeta(self.name, tgt, "chrf++", "chrf++", PROTOCOL, source_language=src)
 
     def translation_languages(self, name: str) -> tuple[str, str]:
         """(source, target) FLORES-200 codes: what output language identification checks."""

@@ -256,8 +256,8 @@ def judged_outcome(name: str, outcome: TaskOutcome, replies: JudgeReplies | None
 
 
 PROTOCOL = (
-    "Tower+ IF-MT (Unbabel/IF-MT-en-zh): chrF++ against the reference; rule adherence by a"
-    " versioned LLM judge"
+    "Tower+ IF-MT (Unbabel/IF-MT-en-zh): greedy, max 512 new tokens; chrF++ against the reference; rule"
+    " adherence by a versioned LLM judge"
 )
 
 
@@ -270,6 +270,8 @@ class Ifmt:
     discovered = False
     splits: tuple[str, ...] = ()
     judge_prompt_version = judge.JUDGE_PROMPT_VERSION
+    counts_cut_off = True
+    """Outputs that stopped at the 512-token budget are counted (`harness.engine.cut_off`)."""
 
     def groups(self, root: Path | None) -> dict[str, list[str]]:
         return {self.name: [TASK]}

@@ -216,7 +216,10 @@ def collect(name: str, output: dict[str, Any], info: TaskInfo) -> TaskOutcome:
     return TaskOutcome(name, info.version, info.task_hash, metrics, samples)
 
 
-PROTOCOL = "Dinu et al. (2019) terminology-constrained EN-DE: term usage rate (exact, case-sensitive), chrF++"
+PROTOCOL = (
+    "Dinu et al. (2019) terminology-constrained EN-DE: greedy, stop at a newline, max 128 new tokens; term "
+    "usage rate (exact, case-sensitive), chrF++"
+)
 
 
 class IfmtTerms:
@@ -227,6 +230,8 @@ class IfmtTerms:
     sources = (TERMINOLOGY_EN_DE,)
     discovered = False
     splits: tuple[str, ...] = ()
+    counts_cut_off = True
+    """Outputs that stopped at the 128-token budget are counted (`harness.engine.cut_off`)."""
 
     def groups(self, root: Path | None) -> dict[str, list[str]]:
         return {group: [task_name(s) for s in TERM_SETS] for group in GROUPS}

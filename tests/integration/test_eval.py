@@ -38,9 +38,11 @@ def test_eval_stores_scores_and_samples(tiny_model: Path) -> None:
     # Four documents in each direction: every request answered by the cache or computed.
     assert payload["cache"]["hits"] + payload["cache"]["computed"] == 8
     rows = {(r["task"], r["metric"]): r for r in payload["results"]}
-    # The MT metrics, and the rates of the language identifier bundled in the package.
-    metrics = ("chrf++", "bleu", "spbleu", "off_target", "off_target_macro", "source_copy")
+    # The MT metrics, the rates of the language identifier bundled in the package, and how many
+    # outputs stopped at the 256-token budget (tests/integration/test_cut_off.py checks the count).
+    metrics = ("chrf++", "bleu", "spbleu", "off_target", "off_target_macro", "source_copy", "cut_off")
     assert set(rows) == {(t, m) for t in (TASK, "flores_lin_Latn-eng_Latn") for m in metrics}
+    assert rows[(TASK, "cut_off")]["signature"] == "cut_off|max_gen_toks:256|count"
     chrf = rows[(TASK, "chrf++")]
     assert chrf["n"] == 4 and 0.0 <= chrf["value"] <= 100.0
     assert chrf["signature"] == "nrefs:1|case:mixed|eff:yes|nc:6|nw:2|space:no|version:2.6.0"
@@ -175,8 +177,9 @@ def test_every_command_has_help() -> None:
         [g.name, c.name] for g in app.registered_groups for c in g.typer_instance.registered_commands
     ]
     assert sorted(" ".join(c) for c in commands) == [
-        "adapt", "app", "contamination", "data fetch", "data list", "eval", "gate", "ingest lm-eval",
-        "lid build", "report", "rescore", "results", "sweep", "tasks list", "tasks show", "tokenizer-report",
+        "adapt", "app", "compare", "contamination", "data fetch", "data list", "eval", "gate",
+        "ingest lm-eval", "lid build", "report", "rescore", "results", "sweep", "tasks list", "tasks show",
+        "tokenizer-report",
     ]  # fmt: skip
     for command in [[], ["data"], ["tasks"], ["ingest"], ["lid"], *commands]:
         result = run_harness(*[part for part in command if part], "--help")

@@ -76,7 +76,7 @@ def test_ifmt_judged_by_the_tiny_model(tiny_model: Path, tmp_path: Path) -> None
     result = run_harness("eval", *args, "--judge-model", str(judge_model), "--json")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = {r["metric"]: r for r in json.loads(result.stdout)["results"]}
-    assert set(rows) == {"chrf++", "rule_adherence", "judge_unparseable", "judge_cut_off"}
+    assert set(rows) == {"chrf++", "rule_adherence", "judge_unparseable", "judge_cut_off", "cut_off"}
     samples = _samples("ifmt_en-zh")
     assert [s["doc_id"] for s in samples] == [0, 1, 2]
     # The model saw the data's instruction; the fallback prompt is built from source and rules.
@@ -140,7 +140,7 @@ def test_ifmt_without_a_judge_warns_and_reports_none(tiny_model: Path, tmp_path:
         r"warning: no --judge-model: ifmt_en-zh will report rule adherence as not\s+computed", result.stderr
     )
     rows = {r["metric"]: r for r in json.loads(result.stdout)["results"]}
-    assert set(rows) == {"chrf++", "rule_adherence"}
+    assert set(rows) == {"chrf++", "rule_adherence", "cut_off"}
     assert rows["rule_adherence"]["value"] is None and "--judge-model" in rows["rule_adherence"]["note"]
     assert "judge_output" not in _samples("ifmt_en-zh")[0]["scores"]
 
@@ -185,7 +185,10 @@ def test_terminology_tasks_on_real_data(tiny_model: Path) -> None:
         "ifmt_terms_en-de_iate": "iate.414.terminology.tsv",
         "ifmt_terms_en-de_wikt": "wikt.727.terminology.tsv",
     }
-    assert set(rows) == {(t, m) for t in tasks for m in ("term_usage", "chrf++")}
+    assert set(rows) == {(t, m) for t in tasks for m in ("term_usage", "chrf++", "cut_off")}
+    for task in tasks:  # counted from the stored per-sample flags
+        flags = [s["scores"]["cut_off"] for s in _samples(task)]
+        assert rows[(task, "cut_off")]["value"] == sum(flags) and set(flags) <= {0.0, 1.0}
     root = data / "terminology_en_de"
     english = (root / "newstest2017_en-de" / "newstest2017.en").read_text(encoding="utf-8").splitlines()
     german = (root / "newstest2017_en-de" / "newstest2017.de").read_text(encoding="utf-8").splitlines()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from core.languages import placed_language
 from db import app_queries as q
 from db.heatmap import heatmap
 from db.models import Checkpoint, Model, Run, Sample, TaskResult
@@ -48,6 +49,7 @@ def _raw_results(engine: Engine) -> list[dict[str, Any]]:
             TaskResult.task,
             TaskResult.family,
             TaskResult.language,
+            TaskResult.source_language,
             TaskResult.metric,
             TaskResult.value,
             TaskResult.stderr,
@@ -58,7 +60,11 @@ def _raw_results(engine: Engine) -> list[dict[str, Any]]:
         .join(Model, Checkpoint.model_id == Model.id)
     )
     with engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
+        rows = [dict(row._mapping) for row in conn.execute(query)]
+    # Views show a direction into English under its source (the stored language is its target).
+    for row in rows:
+        row["language"] = placed_language(row["language"], row.pop("source_language"))
+    return rows
 
 
 def _primary(row: dict[str, Any]) -> bool:

@@ -151,3 +151,25 @@ def greedy_generate(
             step_positions = step_positions[:, -1:] + 1
             step_ids = tokens.unsqueeze(1)
     return out
+
+
+def budget_spent(
+    continuations: list[list[int]],
+    max_new_tokens: int,
+    stop: Sequence[str],
+    decode: Callable[[list[int]], str],
+    eos: set[int],
+    pad_id: int,
+) -> list[bool]:
+    """For each row of generated tokens (what `greedy_generate` or `generate` returned after the
+    context), whether it stopped at the token budget: it holds `max_new_tokens` tokens, none of them
+    an end-of-sequence or padding id (a row that finished early is padded), and its text has no stop
+    string (lm-eval cuts the answer at the first one). A row that completes a stop string or emits EOS
+    with its last allowed token is not cut off."""
+    ends = eos | {pad_id}
+    stops = [s for s in stop if s]
+    out = []
+    for row in continuations:
+        full = len(row) >= max_new_tokens and not ends.intersection(row[:max_new_tokens])
+        out.append(full and not any(s in decode(row[:max_new_tokens]) for s in stops))
+    return out

@@ -40,9 +40,12 @@ are passed to lm-eval's own method unchanged. Registered in lm-eval's model regi
 Greedy generation goes through `harness.engine.backends.greedy`, which takes each row out of the batch
 as soon as it has finished instead of running the batch until its last row stops.
 
-With a `ResponseCache` attached (`attach_cache`), `loglikelihood` and `generate_until` answer
-from the cache what it holds and store the rest in chunks as they are computed
-(`harness.engine.response_cache`).
+Rolling loglikelihood (bits per byte) runs documents in length-sorted batches, without padding
+waste (`harness.engine.backends.rolling`).
+
+With a `ResponseCache` attached (`attach_cache`), `loglikelihood`, `loglikelihood_rolling` and
+`generate_until` answer from the cache what it holds and store the rest in chunks as they are
+computed (`harness.engine.response_cache`).
 """
 
 import logging
@@ -56,7 +59,7 @@ from lm_eval.models.huggingface import HFLM
 from harness.engine.backends.prefix import MIN_PREFIX, _answer, _common_prefix, _ordered
 
 Request = tuple[tuple[str, str], list[int], list[int]]
-CHUNKS = {"loglikelihood": 512, "generate_until": 64}
+CHUNKS = {"loglikelihood": 512, "loglikelihood_rolling": 512, "generate_until": 64}
 """Requests computed (and then stored) at a time: what a SIGKILL can lose at most."""
 log = logging.getLogger(__name__)
 
@@ -86,12 +89,23 @@ class SharedContextLM(HFLM):
         )
         return [(float(a[0]), bool(a[1])) for a in answers]
 
-    def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
+    def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
+        """lm-eval's, documents that fit the window in length-sorted batches (`backends.rolling`)."""
+        from harness.engine.backends import rolling
+
         answers = self._through_cache(
-            "generate_until",
+            "loglikelihood_rolling",
             requests,
-            lambda chunk: super(SharedContextLM, self).generate_until(chunk, disable_tqdm),
+            lambda chunk: rolling.loglikelihood_rolling(self, chunk, disable_tqdm),
         )
+        return [float(a) for a in answers]
+
+    def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
+        from harness.engine.backends.ends import tracked
+
+        compute = lambda chunk: super(SharedContextLM, self).generate_until(chunk, disable_tqdm)  # noqa: E731
+        # `tracked` also records which answers stopped at the token budget (`cut_off`)
+        answers = tracked(self, requests, lambda: self._through_cache("generate_until", requests, compute))
         return [str(a) for a in answers]
 
     def _model_generate(self, context: Any, max_length: int, stop: list[str], **kwargs: Any) -> Any:
