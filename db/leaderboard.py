@@ -41,9 +41,19 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, case, func, select
 
+from core.coverage import FLAG, coverage_flag
 from core.scale import scale_of, stored_range
 from db.app_queries import PRIMARY, Z95, Filters, latest_results
-from db.leaderboard_rows import Cell, Column, Contamination, Leaderboard, Row, TaskScore, _clip  # noqa: F401
+from db.leaderboard_rows import (  # noqa: F401
+    Cell,
+    Column,
+    Contamination,
+    CoverageFlag,
+    Leaderboard,
+    Row,
+    TaskScore,
+    _clip,
+)
 from db.models import Checkpoint, Run, TaskResult
 
 By = Literal["family", "task"]
@@ -92,7 +102,26 @@ def leaderboard(
 ) -> Leaderboard:
     scores = task_scores(engine, metric, filters)
     checks = checkpoint_contamination(engine, (s.checkpoint_id for s in scores))
-    return build(scores, by=by, metric=metric, contamination=checks)
+    board = build(scores, by=by, metric=metric, contamination=checks)
+    return replace(board, coverage=coverage_flags(engine, scores))
+
+
+def coverage_flags(engine: Engine, scores: Sequence[TaskScore]) -> tuple[CoverageFlag, ...]:
+    """The scores whose stored note flags a language outside their metric's coverage."""
+    shown = {(s.run_id, s.task, s.metric): s.model for s in scores}
+    if not shown:
+        return ()
+    query = select(TaskResult.run_id, TaskResult.task, TaskResult.metric, TaskResult.note).where(
+        TaskResult.run_id.in_(sorted({s.run_id for s in scores})), TaskResult.note.contains(FLAG)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    flags = [
+        CoverageFlag(shown[(run_id, task, metric)], task, metric, coverage_flag(note) or "")
+        for run_id, task, metric, note in rows
+        if (run_id, task, metric) in shown
+    ]
+    return tuple(sorted(flags, key=lambda f: (f.model, f.task, f.metric)))
 
 
 def data_version(engine: Engine) -> tuple[object, ...]:

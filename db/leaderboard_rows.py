@@ -158,6 +158,18 @@ class Row:
 
 
 @dataclass(frozen=True)
+class CoverageFlag:
+    """A shown score of a neural metric for a language its encoder was not trained on: the flag its
+    row's note carries (`core.coverage`)."""
+
+    model: str
+    task: str
+    metric: str
+    languages: str
+    """The languages outside the coverage (`lin_Latn`)."""
+
+
+@dataclass(frozen=True)
 class Leaderboard:
     by: By
     metric: str
@@ -168,6 +180,8 @@ class Leaderboard:
     """The average's shown range."""
     digits: int = 1
     """Decimals shown for the average."""
+    coverage: tuple[CoverageFlag, ...] = ()
+    """The shown scores flagged as outside their metric's language coverage."""
 
     @property
     def ranked(self) -> list[Row]:

@@ -104,6 +104,17 @@ flagged = [row for row in board.rows if row.contamination and row.contamination.
 for row in flagged:
     assert row.contamination is not None
     st.warning(f"**{md_escape(row.model)}**: {md_escape(row.contamination.describe())}", icon="⚠️")
+if board.coverage:
+    st.warning(
+        "Outside the metric's language coverage (the encoder was not trained on these languages, so "
+        "these scores are less reliable): "
+        + "; ".join(
+            f"**{md_escape(f.model)}** · {md_escape(f.task)} {md_escape(f.metric)}: {md_escape(f.languages)}"
+            for f in board.coverage[:10]
+        )
+        + (f"; and {len(board.coverage) - 10} more" if len(board.coverage) > 10 else ""),
+        icon="⚠️",
+    )
 
 
 def _links(runs: tuple[str, ...]) -> str:

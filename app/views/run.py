@@ -7,6 +7,7 @@ from app.common import engine, md_escape, selectbox, stop_if_empty
 from app.tables import cells, dataframe, styled
 from core.scale import scale_of, shown
 from db import app_queries as q
+from db.queries import list_samples
 
 
 def markdown_cells(values: list[object]) -> list[str]:
@@ -93,3 +94,44 @@ if not results.empty:
     dataframe(shown_results, width="stretch", hide_index=True)
 else:
     st.info("This run stored no results.")
+
+# xCOMET's error spans, stored per sample under this field by `harness rescore --metric xcomet` or
+# `harness eval --xcomet-model` (harness/scorers/xcomet.py).
+SPANS = "xcomet_error_spans"
+spanned = sorted({r.task for r in detail.results if r.metric == "xcomet"})
+if spanned:
+    st.subheader("xCOMET error spans")
+    span_task = selectbox("Error spans: task", "spans_task", spanned)
+    samples = {str(s.doc_id): s for s in list_samples(engine(), run_id, span_task)}
+    if samples:
+        doc = selectbox("Error spans: document", "spans_doc", list(samples))
+        sample = samples[doc]
+        stored = sample.scores.get(SPANS)
+        spans: list[dict] = [s for s in stored if isinstance(s, dict)] if isinstance(stored, list) else []
+        st.caption(
+            f"{md_escape(span_task)}, document {md_escape(doc)}: xCOMET "
+            f"{md_escape(cells([sample.scores.get('xcomet')])[0])}; each span of the output with its "
+            "severity (minor, major, critical) and the model's confidence."
+        )
+        st.table(
+            pd.DataFrame(
+                {
+                    "field": ["source", "output", "reference"],
+                    "text": markdown_cells([sample.scores.get("source"), sample.output, sample.target]),
+                }
+            ).set_index("field")
+        )
+        if spans:
+            st.table(
+                pd.DataFrame(
+                    {
+                        "text": markdown_cells([s.get("text") for s in spans]),
+                        "severity": markdown_cells([s.get("severity") for s in spans]),
+                        "confidence": markdown_cells([s.get("confidence") for s in spans]),
+                        "start": markdown_cells([s.get("start") for s in spans]),
+                        "end": markdown_cells([s.get("end") for s in spans]),
+                    }
+                )
+            )
+        else:
+            st.info("xCOMET found no error span in this output.")

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Iterable
 from itertools import groupby
 
+from core.coverage import coverage_flag
+from core.languages import placed_language
 from core.scale import BLANK, FRACTIONS, fmt, fmt_shown, scale_of, text
 from harness import __version__
 from harness.analysis.gate import GateReport
@@ -83,11 +85,14 @@ def _task_rows(report: Report, stored: Callable[[str], str] = str) -> list[list[
     numbered = notes(report)
     rows = []
     for r in report.results:
+        language = placed_language(r.language, r.source_language)  # into English: under its source
         refs = ",".join(str(numbered.index(public(t)) + 1) for t in (r.protocol, r.note) if t)
+        outside = coverage_flag(r.note)  # a neural metric reading a language its encoder never saw
+        refs += f" ⚠ outside coverage: {stored(outside)}" if outside else ""
         metric = stored(r.metric) + ("*" if r.metric == r.primary_metric else "")
         ci = _ci(r.metric, interval(r.metric, r.value, r.stderr, r.n), r.n)
         rows.append(
-            [stored(r.task), stored(text(r.language)), metric, fmt(r.metric, r.value), ci, str(r.n), refs]
+            [stored(r.task), stored(text(language)), metric, fmt(r.metric, r.value), ci, str(r.n), refs]
         )
     return rows
 

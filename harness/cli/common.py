@@ -44,6 +44,25 @@ ChatTemplate = Annotated[
     ),
 ]
 
+CometKiwiModel = Annotated[
+    str | None,
+    typer.Option(
+        "--cometkiwi-model",
+        help="CometKiwi model (reference-free QE, metric cometkiwi): a local <model>/checkpoints/model.ckpt, "
+        "its <model> folder, or a hub name (default for rescore: Unbabel/wmt22-cometkiwi-da, gated: "
+        "needs network and your Hugging Face token). Needs unbabel-comet (.venv-comet).",
+    ),
+]
+XCometModel = Annotated[
+    str | None,
+    typer.Option(
+        "--xcomet-model",
+        help="xCOMET model (scores and error spans, metric xcomet): a local <model>/checkpoints/model.ckpt, "
+        "its <model> folder, or a hub name (default for rescore: Unbabel/XCOMET-XL, gated: needs network "
+        "and your Hugging Face token). Needs unbabel-comet (.venv-comet).",
+    ),
+]
+
 
 def split_list(value: str | None) -> list[str] | None:
     """A comma-separated option as a list without blanks; None when not given."""

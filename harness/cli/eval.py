@@ -8,6 +8,7 @@ from core.errors import HarnessError
 from harness.cli.common import (
     BatchSize,
     ChatTemplate,
+    CometKiwiModel,
     DataDir,
     Db,
     Dtype,
@@ -16,6 +17,7 @@ from harness.cli.common import (
     NumFewshot,
     Split,
     Verbose,
+    XCometModel,
     fail,
     quiet_engine_logs,
 )
@@ -109,6 +111,8 @@ def eval_command(
             "needs network). Needs unbabel-comet: run from .venv-comet (scripts/setup_comet.sh)."
         ),
     ] = None,
+    cometkiwi_model: CometKiwiModel = None,
+    xcomet_model: XCometModel = None,
     lid_model: Annotated[
         str | None,
         typer.Option(
@@ -155,6 +159,8 @@ def eval_command(
         resume=resume,
         apply_chat_template=apply_chat_template,
         comet_model=comet_model,
+        cometkiwi_model=cometkiwi_model,
+        xcomet_model=xcomet_model,
         lid_model=lid_model,
     )
     err = console(stderr=True)

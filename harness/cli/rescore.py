@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from core.errors import HarnessError
-from harness.cli.common import Db, Verbose, fail, quiet_engine_logs, split_list
+from harness.cli.common import CometKiwiModel, Db, Verbose, XCometModel, fail, quiet_engine_logs, split_list
 
 
 def rescore_command(
@@ -16,8 +16,8 @@ def rescore_command(
     metric: Annotated[
         str,
         typer.Option(
-            help="Scorer to run on the stored outputs: comet, lid (off_target, source_copy) or judge "
-            "(rule adherence)."
+            help="Scorer to run on the stored outputs: comet, cometkiwi (reference-free QE), xcomet "
+            "(scores and error spans), lid (off_target, source_copy) or judge (rule adherence)."
         ),
     ],
     comet_model: Annotated[
@@ -27,11 +27,15 @@ def rescore_command(
             "(Unbabel/wmt22-comet-da, needs network)."
         ),
     ] = None,
+    cometkiwi_model: CometKiwiModel = None,
+    xcomet_model: XCometModel = None,
     tasks: Annotated[
         str | None,
         typer.Option(help="Comma-separated tasks of the run (default: all those the scorer applies to)."),
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="COMET batch size (comet-score's default).", min=1)] = 16,
+    batch_size: Annotated[
+        int, typer.Option(help="COMET, CometKiwi and xCOMET batch size (comet-score's default).", min=1)
+    ] = 16,
     lid_model: Annotated[
         str | None,
         typer.Option(help="With --metric lid: fastText model.bin (default: the `harness lid build` model)."),
@@ -53,9 +57,9 @@ def rescore_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     verbose: Verbose = False,
 ) -> None:
-    """Score a stored run's outputs with a post-generation scorer (COMET, language ID, the judge),
-    without loading the evaluated model or generating again: its metric rows per task and its
-    scores per sample, replaced on rerun."""
+    """Score a stored run's outputs with a post-generation scorer (COMET, CometKiwi, xCOMET, language
+    ID, the judge), without loading the evaluated model or generating again: its metric rows per task
+    and its scores per sample, replaced on rerun."""
     from harness.engine.rescore import rescore
     from harness.output import console, plain, print_results, to_json
     from harness.scorers.base import ScorerOptions
@@ -71,6 +75,8 @@ def rescore_command(
     try:
         options = ScorerOptions(
             comet_model=comet_model,
+            cometkiwi_model=cometkiwi_model,
+            xcomet_model=xcomet_model,
             lid_model=lid_model,
             judge_model=judge_model,
             device=device,

@@ -36,7 +36,9 @@ def results_command(
     db: Db = None,
 ) -> None:
     """List stored results. `contamination` says whether the checkpoint was trained on text holding
-    evaluation documents (as `harness adapt` recorded in its manifest; docs/contamination.md)."""
+    evaluation documents (as `harness adapt` recorded in its manifest; docs/contamination.md);
+    `outside_coverage` names the languages a neural metric (COMET, CometKiwi, xCOMET) read that its
+    encoder was not trained on (docs/comet.md)."""
     try:
         _results(model, task, run, all_runs, primary, output_format, samples, db)
     except HarnessError as exc:
@@ -53,6 +55,7 @@ def _results(
     samples: bool,
     db: str | None,
 ) -> None:
+    from core.coverage import coverage_flag
     from db.contamination import flag_rows
     from db.queries import find_run, list_results, list_samples
     from db.session import make_engine
@@ -81,7 +84,8 @@ def _results(
             )
     if primary:
         rows = [r for r in rows if r.metric == r.primary_metric]
-    flagged = flag_rows(engine, rows)
+    # A neural metric's score for a language outside its encoder's training languages (core.coverage).
+    flagged = [r | {"outside_coverage": coverage_flag(r["note"])} for r in flag_rows(engine, rows)]
     columns = [
         "run_id",
         "model",
@@ -89,6 +93,7 @@ def _results(
         "task",
         "family",
         "language",
+        "source_language",
         "metric",
         "primary_metric",
         "value",
@@ -98,6 +103,7 @@ def _results(
         "finished_at",
         "signature",
         "note",
+        "outside_coverage",
     ]
     if output_format is Format.json:
         payload: dict[str, list[dict]] = {"results": flagged}
@@ -112,7 +118,8 @@ def _results(
             rows_table(
                 flagged,
                 ["run_id", "model", "step", "task", "language", "metric", "value", "stderr", "n", "status"]
-                + (["contamination"] if any(r["contaminated"] is not None for r in flagged) else []),
+                + (["contamination"] if any(r["contaminated"] is not None for r in flagged) else [])
+                + (["outside_coverage"] if any(r["outside_coverage"] for r in flagged) else []),
                 "results (* primary metric)",
             )
         )

@@ -1,7 +1,7 @@
 """`harness rescore RUN --metric NAME`: run any post-generation scorer of
-`harness.scorers.registry` (comet, lid, judge) over the outputs a run already stored, without
-loading the evaluated model or generating anything again: the same `Scorer.score` that
-`harness eval` calls, on each task the scorer applies to, rebuilt from its stored samples.
+`harness.scorers.registry` (comet, cometkiwi, xcomet, lid, judge) over the outputs a run already
+stored, without loading the evaluated model or generating anything again: the same `Scorer.score`
+that `harness eval` calls, on each task the scorer applies to, rebuilt from its stored samples.
 
 A scorer that reads the source (COMET, language ID) finds it in the `source` field of each
 sample's scores. Runs stored before FLORES samples carried their source get it back from the

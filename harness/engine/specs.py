@@ -62,6 +62,10 @@ class EvalConfig:
     comet_model: str | None = None
     """COMET checkpoint (`.../checkpoints/model.ckpt`, its model folder, or a hub name) scoring each MT
     task in-process; needs unbabel-comet (`.venv-comet`). None: no COMET."""
+    cometkiwi_model: str | None = None
+    """CometKiwi checkpoint (reference-free QE) scoring each MT task in-process, as `comet_model`."""
+    xcomet_model: str | None = None
+    """xCOMET checkpoint (scores and error spans) scoring each MT task in-process, as `comet_model`."""
     lid_model: str | None = None
     """fastText language identifier (`model.bin`) for each MT output (`off_target`, `source_copy`);
     None: the model `harness lid build` made, when cached, else none (`harness.scorers.lid.model_for_run`)."""

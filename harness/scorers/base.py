@@ -31,6 +31,8 @@ class ScorerOptions:
     """The options of `harness eval` or `harness rescore` that scorers read."""
 
     comet_model: str | None = None
+    cometkiwi_model: str | None = None
+    xcomet_model: str | None = None
     lid_model: str | None = None
     judge_model: str | None = None
     device: str | None = None

@@ -10,6 +10,8 @@ from harness.scorers.base import Scorer, ScorerContext, ScorerFactory
 
 SCORERS: dict[str, str] = {
     "comet": "harness.scorers.comet:Comet",
+    "cometkiwi": "harness.scorers.comet_qe:CometKiwi",
+    "xcomet": "harness.scorers.xcomet:XComet",
     "lid": "harness.scorers.lid:Lid",
     "judge": "harness.scorers.judge:JudgeScorer",
 }

@@ -139,4 +139,5 @@ def test_rescore_names_the_scorers_it_knows(tmp_path: Path) -> None:
         "rescore", "deadbeef", "--metric", "bleurt", "--db", f"sqlite:///{tmp_path / 'r.db'}"
     )
     assert result.returncode == 2
-    assert "--metric bleurt: unknown; rescore computes comet, lid, judge" in " ".join(result.stderr.split())
+    message = " ".join(result.stderr.split())
+    assert "--metric bleurt: unknown; rescore computes comet, cometkiwi, xcomet, lid, judge" in message

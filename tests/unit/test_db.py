@@ -103,8 +103,8 @@ def test_results_command_formats(db_url: str) -> None:
     assert run_harness("results", "--db", db_url, "--samples").returncode == 2
     as_csv = run_harness("results", "--db", db_url, "--format", "csv", "--task", "nope", check=True).stdout
     assert as_csv.splitlines() == [
-        "run_id,model,step,task,family,language,metric,primary_metric,value,stderr,n,status,finished_at,"
-        "signature,note"
+        "run_id,model,step,task,family,language,source_language,metric,primary_metric,value,stderr,n,"
+        "status,finished_at,signature,note,outside_coverage"
     ]
     table = run_harness("results", "--db", db_url, check=True).stdout
     assert "flores_eng_Latn-lin_Latn" in table
