@@ -22,6 +22,8 @@ class CheckpointContext:
     eval_every: int | None = None
     eval_tasks: list[str] = field(default_factory=list)
     eval_limit: int | None = None
+    eval_split: str | None = None
+    """Split of the evaluated tasks (`dev` for the default bits-per-byte check); None: each task's own."""
     eval_data_dir: str | None = None
     eval_batch_size: int = 8
     tokens_before: int = 0
@@ -67,6 +69,7 @@ class CheckpointCallback(TrainerCallback):
             model=str(folder),
             tasks=ctx.eval_tasks,
             limit=ctx.eval_limit,
+            split=ctx.eval_split,
             batch_size=ctx.eval_batch_size,
             data_dir=ctx.eval_data_dir,
             db_url=ctx.db_url,
@@ -78,3 +81,26 @@ class CheckpointCallback(TrainerCallback):
         log_line(
             f"[bold]evaluated[/] {plain(folder.name)}: run {result.run_id}: {plain(scores or 'no scores')}"
         )
+        self._compare(result.run_id)
+
+    def _compare(self, run_id: str) -> None:
+        """One summary of the run against the base of the lineage (`harness compare MODEL`), when the
+        base was evaluated on the same tasks; else a line saying how to get one."""
+        from core.errors import HarnessError
+        from db.session import make_engine
+        from harness.analysis.adaptation import compare, summary_lines
+
+        try:
+            comparison = compare(make_engine(self.context.db_url, read_only=True), run_id, trials=1000)
+        except HarnessError as exc:
+            log_line(f"[bold]compared[/]: not against the base ({plain(exc)})")
+            return
+        if not comparison.changes:
+            log_line(
+                f"[bold]compared[/]: the base {plain(comparison.base)} holds none of these tasks; evaluate "
+                "it on them (same --split and --limit) for gain and forgetting at every check"
+            )
+            return
+        log_line(f"[bold]compared[/] against {plain(comparison.base)}:")
+        for line in summary_lines(comparison, skipped=False):
+            log_line(f"  {plain(line)}")

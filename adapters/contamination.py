@@ -9,6 +9,7 @@ from adapters.recipes import ParallelSource, SftParallelSource, SftSource, TextS
 from core.errors import HarnessError
 from harness.analysis.contamination import ContaminationReport, TrainingFile, check
 from harness.output import plain
+from tasks.base import TaskOptions
 
 
 def training_files(recipe: Any, recipe_file: Path) -> list[TrainingFile]:
@@ -47,7 +48,8 @@ def check_recipe(
     data_dir: str | None = None,
     n: int | None = None,
 ) -> ContaminationReport:
-    """The recipe's training files against `tasks` (default: its eval_tasks), with the evaluation data
+    """The recipe's training files against `tasks` (default: its in-training check, `eval_plan`, on
+    that check's split), with the evaluation data
     from `data_dir` (default: its eval_data_dir, then HARNESS_DATA_DIR, then the cache)."""
     from harness.analysis.contamination import DEFAULT_NGRAM
     from harness.engine.data import resolve
@@ -55,20 +57,28 @@ def check_recipe(
     files = training_files(recipe, recipe_file)
     if not files:
         raise HarnessError(f"{recipe_file}: the {recipe.recipe} recipe trains on no text files")
-    names = tasks if tasks else list(getattr(recipe, "eval_tasks", []))
+    split = None
+    if tasks:
+        names = tasks
+    elif getattr(recipe, "eval_every", None):
+        names, _, split = recipe.eval_plan()  # its eval_tasks, or the default bpb check on dev
+    else:
+        names = list(getattr(recipe, "eval_tasks", []))
     if not names:
         raise HarnessError(f"{recipe_file}: no eval_tasks in the recipe; name the tasks with --tasks")
     if data_dir is None and getattr(recipe, "eval_data_dir", None):
         data_dir = str(recipe_path(recipe.eval_data_dir, recipe_file))
-    return check(files, names, lambda name: resolve(name, data_dir), n or DEFAULT_NGRAM)
+    options = TaskOptions(split=split)
+    return check(files, names, lambda name: resolve(name, data_dir), n or DEFAULT_NGRAM, options)
 
 
 def adapt_record(recipe: Any, recipe_file: Path) -> dict[str, Any] | None:
-    """The contamination record of a recipe with training text and eval_tasks (None otherwise),
+    """The contamination record of a recipe with training text and an in-training check (its
+    eval_tasks, or the default bpb check on the dev split; None otherwise),
     logged in one line per contaminated task."""
     from adapters.manifest import log_line
 
-    if not getattr(recipe, "eval_tasks", None) or not training_files(recipe, recipe_file):
+    if not getattr(recipe, "eval_every", None) or not training_files(recipe, recipe_file):
         return None
     report = check_recipe(recipe, recipe_file)
     for task in report.tasks:

@@ -34,13 +34,15 @@ class Manifest:
 def recipe_record(
     recipe: Any, recipe_file: Path, recipe_sha256: str, base_source: str, **extra: Any
 ) -> dict[str, Any]:
-    """The `recipe` field of every manifest of one run."""
+    """The `recipe` field of every manifest of one run; `target_languages` is what `harness compare`
+    reads to split languages into the recipe's targets and the rest."""
     return {
         "name": recipe.recipe,
         "file": str(recipe_file),
         "sha256": recipe_sha256,
         "base_model": base_source,
         "seed": getattr(recipe, "seed", None),
+        "target_languages": list(getattr(recipe, "target_languages", [])),
         **extra,
         "config": recipe.model_dump(mode="json"),
     }

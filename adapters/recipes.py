@@ -2,6 +2,15 @@
 
 Paths inside a recipe may use `~` and `${ENV_VARS}`; relative paths are relative to the
 recipe file's folder.
+
+Every recipe may declare `target_languages` (FLORES-200 codes: `[lin_Latn]`); each checkpoint's
+manifest records them, and `harness compare` splits languages into those targets and the rest.
+A trained recipe with `eval_every` and no `eval_tasks` checks each such checkpoint with bits per
+byte on FLORES-200 dev (`bpb_<lang>`, `--split dev`): the targets, then `CHECK_LANGUAGES` (English,
+French, Swahili, Russian, Arabic, Hindi, Chinese, Japanese, Korean), `CHECK_LIMIT` (100) sentences
+each unless `eval_limit` says otherwise: seconds per checkpoint for a small model. Evaluate the base
+the same way (`harness eval --model BASE --tasks bpb_lin_Latn,... --split dev --limit 100`) so that
+`harness compare MODEL` has both sides.
 """
 
 import hashlib
@@ -9,9 +18,36 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from core.errors import HarnessError
+from core.languages import FLORES_LANGUAGES
+
+CHECK_LANGUAGES = (
+    "eng_Latn",
+    "fra_Latn",
+    "swh_Latn",
+    "rus_Cyrl",
+    "arb_Arab",
+    "hin_Deva",
+    "zho_Hans",
+    "jpn_Jpan",
+    "kor_Hang",
+)
+"""Besides the targets, the languages of the default in-training check: English and eight others
+spread over scripts and families (French, Swahili: Latin; Russian: Cyrillic; Arabic; Hindi:
+Devanagari; Chinese: Han; Japanese: kana and kanji; Korean: Hangul)."""
+CHECK_LIMIT = 100
+"""Sentences per language in the default in-training check (FLORES-200 dev has 997)."""
+CHECK_SPLIT = "dev"
 
 
 class Strict(BaseModel):
@@ -85,6 +121,19 @@ class RecipeBase(Strict):
     """Register the checkpoints under this model name (default: the output folder's name)."""
     output_dir: str | None = None
     """Where checkpoints go; `--output` overrides it."""
+    target_languages: list[str] = []
+    """The languages the recipe adapts the model to, FLORES-200 codes (`lin_Latn`). Recorded in every
+    checkpoint's manifest: `harness compare` splits its languages into these targets and the rest."""
+
+    @field_validator("target_languages")
+    @classmethod
+    def _flores_codes(cls, codes: list[str]) -> list[str]:
+        unknown = [c for c in codes if c not in FLORES_LANGUAGES]
+        if unknown:
+            raise ValueError(f"not FLORES-200 language codes (such as lin_Latn): {', '.join(unknown)}")
+        if len(set(codes)) != len(codes):
+            raise ValueError("a language is named twice")
+        return codes
 
 
 class TrainedRecipe(RecipeBase):
@@ -94,16 +143,26 @@ class TrainedRecipe(RecipeBase):
     eval_every: int | None = Field(default=None, gt=0)
     """Evaluate every checkpoint whose step is a multiple of N (a multiple of save_every)."""
     eval_tasks: list[str] = []
+    """Tasks and groups to evaluate. Default (empty): bits per byte on FLORES-200 dev (`bpb_<lang>`,
+    `--split dev`) for `target_languages` and `CHECK_LANGUAGES`, `CHECK_LIMIT` sentences each."""
     eval_limit: int | None = Field(default=None, gt=0)
+    """Documents per task (default: all; `CHECK_LIMIT` for the default check)."""
+    eval_split: str | None = None
+    """Split of the evaluated tasks (default: each task's own; `dev` for the default check)."""
     eval_data_dir: str | None = None
     """Data folder for the evaluation (default: HARNESS_DATA_DIR, then the cache)."""
     eval_batch_size: int = Field(default=8, gt=0)
 
+    def eval_plan(self) -> tuple[list[str], int | None, str | None]:
+        """(tasks, limit, split) of the in-training check: the recipe's, or the default bpb check."""
+        if self.eval_tasks:
+            return list(self.eval_tasks), self.eval_limit, self.eval_split
+        languages = [*self.target_languages, *(c for c in CHECK_LANGUAGES if c not in self.target_languages)]
+        return [f"bpb_{c}" for c in languages], self.eval_limit or CHECK_LIMIT, self.eval_split or CHECK_SPLIT
+
     @model_validator(mode="after")
     def _eval_fields(self) -> "TrainedRecipe":
         if self.eval_every is not None:
-            if not self.eval_tasks:
-                raise ValueError("eval_every needs eval_tasks")
             if self.eval_every % self.training.save_every:
                 raise ValueError(
                     f"eval_every ({self.eval_every}) must be a multiple of training.save_every "

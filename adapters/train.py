@@ -118,6 +118,7 @@ def checkpoint_callback(
 ) -> CheckpointCallback:
     """The callback that writes each checkpoint's manifest, registers and evaluates it."""
     eval_dir = recipe_path(recipe.eval_data_dir, setup.recipe_file) if recipe.eval_data_dir else None
+    eval_tasks, eval_limit, eval_split = recipe.eval_plan()
     context = CheckpointContext(
         model_name=setup.model_name,
         base_source=setup.base.path,
@@ -131,8 +132,9 @@ def checkpoint_callback(
         ),
         db_url=setup.db_url,
         eval_every=recipe.eval_every,
-        eval_tasks=list(recipe.eval_tasks),
-        eval_limit=recipe.eval_limit,
+        eval_tasks=eval_tasks,
+        eval_limit=eval_limit,
+        eval_split=eval_split,
         eval_data_dir=str(eval_dir) if eval_dir else None,
         eval_batch_size=recipe.eval_batch_size,
         tokens_before=tokens_before,

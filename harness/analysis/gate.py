@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import HarnessError
+from core.languages import placed_language
 from core.scale import LOWER_IS_BETTER, stored_range
 from core.stats import (
     DEFAULT_SEED,
@@ -62,6 +63,9 @@ class TaskSide:
     """metric -> {"value", "signature"}"""
     samples: dict[str, dict[str, Any]] = field(default_factory=dict)
     """doc hash -> {"doc_id", "target", "output", "scores"}"""
+    family: str | None = None
+    language: str | None = None
+    """The FLORES-200 code its family declared (None: none, or stored before it was recorded)."""
 
 
 @dataclass
@@ -102,15 +106,41 @@ class GateReport:
         )
 
 
-def side_from_rows(label: str, results: list[dict[str, Any]], samples: list[dict[str, Any]]) -> Side:
+def side_from_rows(
+    label: str, results: list[dict[str, Any]], samples: list[dict[str, Any]], one_run: bool = True
+) -> Side:
+    """A side from stored rows (dicts of `ResultRow` / `SampleRow` fields). With `one_run` the rows
+    must come from exactly one run (the gate's reference); without, each task from one run (the
+    newest result per task of a checkpoint, `harness compare`)."""
     runs = {r["run_id"] for r in results}
-    if len(runs) != 1:
+    if one_run and len(runs) != 1:
         raise CannotCompare(f"{label}: holds {len(runs)} runs; a reference must name exactly one")
+    if not one_run:
+        per_task: dict[str, set[str]] = {}
+        for r in results:
+            per_task.setdefault(r["task"], set()).add(r["run_id"])
+        mixed = sorted(t for t, ids in per_task.items() if len(ids) > 1)
+        if mixed:
+            raise CannotCompare(f"{label}: task {mixed[0]} has results from {len(per_task[mixed[0]])} runs")
+        return Side(label, _tasks_from_rows(label, results, samples))
+    return Side(f"{label} (run {next(iter(runs))[:8]})", _tasks_from_rows(label, results, samples))
+
+
+def _tasks_from_rows(
+    label: str, results: list[dict[str, Any]], samples: list[dict[str, Any]]
+) -> dict[str, TaskSide]:
     tasks: dict[str, TaskSide] = {}
     for r in results:
         side = tasks.setdefault(
             r["task"],
-            TaskSide(r["task_version"], r["task_hash"], r.get("primary_metric"), r.get("sample_metric")),
+            TaskSide(
+                r["task_version"],
+                r["task_hash"],
+                r.get("primary_metric"),
+                r.get("sample_metric"),
+                family=r.get("family"),
+                language=placed_language(r.get("language"), r.get("source_language")),
+            ),
         )
         side.metrics[r["metric"]] = {"value": r["value"], "signature": r["signature"]}
     for s in samples:
@@ -119,7 +149,7 @@ def side_from_rows(label: str, results: list[dict[str, Any]], samples: list[dict
         if s["doc_hash"] in tasks[s["task"]].samples:
             raise CannotCompare(f"{label}: {s['task']} has two samples with document hash {s['doc_hash']}")
         tasks[s["task"]].samples[s["doc_hash"]] = s
-    return Side(f"{label} (run {next(iter(runs))[:8]})", tasks)
+    return tasks
 
 
 def load_side(ref: str, db_url: str | None) -> Side:
@@ -171,9 +201,15 @@ def primary_of(task: str, base: TaskSide, cand: TaskSide) -> tuple[str, str]:
 
 
 def _ratio_test(
-    keys: tuple[str, str], task: str, pairs: list[tuple[dict, dict]], trials: int, seed: int
+    keys: tuple[str, str],
+    task: str,
+    pairs: list[tuple[dict, dict]],
+    trials: int,
+    seed: int,
+    value_range: tuple[float, float] | None,
 ) -> PairedResult:
-    """Paired randomization of sum(numerator)/sum(denominator) over documents (points rate, term usage)."""
+    """Paired randomization of sum(numerator)/sum(denominator) over documents (points rate, term usage,
+    bits per byte)."""
     for b, c in pairs:
         if any(k not in side["scores"] for k in keys for side in (b, c)):
             raise CannotCompare(f"{task}: document {b['doc_id']} has no per-document {'/'.join(keys)}")
@@ -185,7 +221,7 @@ def _ratio_test(
         return float(totals[0]) / float(totals[1]) if totals[1] else 0.0
 
     return paired_randomization(
-        stats(0), stats(1), ratio, value_range=(0.0, 1.0), trials=trials, seed=seed, integer_stats=False
+        stats(0), stats(1), ratio, value_range=value_range, trials=trials, seed=seed, integer_stats=False
     )
 
 
@@ -234,6 +270,63 @@ def _pairs(task: str, base: TaskSide, cand: TaskSide) -> list[tuple[dict, dict]]
     return pairs
 
 
+@dataclass(frozen=True)
+class TaskTest:
+    """One task's paired test, before any correction over tasks."""
+
+    metric: str
+    result: PairedResult
+    changed_outputs: int
+    """Documents whose output text differs."""
+
+
+def compare_task(
+    task: str,
+    base: TaskSide,
+    cand: TaskSide,
+    metric: str | None = None,
+    trials: int = DEFAULT_TRIALS,
+    seed: int = DEFAULT_SEED,
+) -> TaskTest:
+    """The paired test of one task's `metric` (default: its primary metric as stored), candidate minus
+    baseline; CannotCompare when the two sides measured different things or lack per-document scores.
+    Shared by the gate, `harness compare` and `harness report --baseline`."""
+    if (base.version, base.task_hash) != (cand.version, cand.task_hash):
+        raise CannotCompare(
+            f"{task}: task differs (version {base.version} vs {cand.version}, "
+            f"hash {base.task_hash[:12]} vs {cand.task_hash[:12]}); the scores measure different things"
+        )
+    name, per_doc = (metric, metric) if metric else primary_of(task, base, cand)
+    if name not in base.metrics or name not in cand.metrics:
+        raise CannotCompare(f"{task}: metric {name} not stored on both sides")
+    if base.metrics[name]["signature"] != cand.metrics[name]["signature"]:
+        raise CannotCompare(
+            f"{task} {name}: signatures differ "
+            f"({base.metrics[name]['signature']} vs {cand.metrics[name]['signature']})"
+        )
+    pairs = _pairs(task, base, cand)
+    changed = sum(b["output"] != c["output"] for b, c in pairs)
+    if name in CORPUS_METRICS:
+        result = _corpus_test(name, task, pairs, trials, seed)
+    elif "/" in per_doc:
+        numerator, _, denominator = per_doc.partition("/")
+        result = _ratio_test((numerator, denominator), task, pairs, trials, seed, stored_range(name))
+    else:
+        missing_scores = [
+            b["doc_id"] for b, c in pairs if per_doc not in b["scores"] or per_doc not in c["scores"]
+        ]
+        if missing_scores:
+            raise CannotCompare(f"{task}: document {missing_scores[0]} has no per-document {per_doc} score")
+        result = paired_permutation(
+            [b["scores"][per_doc] for b, _ in pairs],
+            [c["scores"][per_doc] for _, c in pairs],
+            value_range=stored_range(name),
+            trials=trials,
+            seed=seed,
+        )
+    return TaskTest(name, result, changed)
+
+
 def compare(
     baseline: Side,
     candidate: Side,
@@ -251,43 +344,8 @@ def compare(
         raise CannotCompare("; ".join(f"task {t} missing from {label}" for t, label in missing))
     results: list[tuple[str, str, PairedResult, int]] = []
     for task in names:
-        base, cand = baseline.tasks[task], candidate.tasks[task]
-        if (base.version, base.task_hash) != (cand.version, cand.task_hash):
-            raise CannotCompare(
-                f"{task}: task differs (version {base.version} vs {cand.version}, "
-                f"hash {base.task_hash[:12]} vs {cand.task_hash[:12]}); the scores measure different things"
-            )
-        name, per_doc = (metric, metric) if metric else primary_of(task, base, cand)
-        if name not in base.metrics or name not in cand.metrics:
-            raise CannotCompare(f"{task}: metric {name} not stored on both sides")
-        if base.metrics[name]["signature"] != cand.metrics[name]["signature"]:
-            raise CannotCompare(
-                f"{task} {name}: signatures differ "
-                f"({base.metrics[name]['signature']} vs {cand.metrics[name]['signature']})"
-            )
-        pairs = _pairs(task, base, cand)
-        changed = sum(b["output"] != c["output"] for b, c in pairs)
-        if name in CORPUS_METRICS:
-            result = _corpus_test(name, task, pairs, trials, seed)
-        elif "/" in per_doc:
-            numerator, _, denominator = per_doc.partition("/")
-            result = _ratio_test((numerator, denominator), task, pairs, trials, seed)
-        else:
-            missing_scores = [
-                b["doc_id"] for b, c in pairs if per_doc not in b["scores"] or per_doc not in c["scores"]
-            ]
-            if missing_scores:
-                raise CannotCompare(
-                    f"{task}: document {missing_scores[0]} has no per-document {per_doc} score"
-                )
-            result = paired_permutation(
-                [b["scores"][per_doc] for b, _ in pairs],
-                [c["scores"][per_doc] for _, c in pairs],
-                value_range=stored_range(name),
-                trials=trials,
-                seed=seed,
-            )
-        results.append((task, name, result, changed))
+        tested = compare_task(task, baseline.tasks[task], candidate.tasks[task], metric, trials, seed)
+        results.append((task, tested.metric, tested.result, tested.changed_outputs))
     adjusted = holm([r.p_value for _, _, r, _ in results])
     verdicts = []
     for (task, name, r, changed), p in zip(results, adjusted, strict=True):

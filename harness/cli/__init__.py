@@ -11,6 +11,7 @@ from core.errors import HarnessError
 from harness import __version__
 from harness.cli import (
     adapt,
+    compare,
     contamination,
     data,
     eval,
@@ -37,6 +38,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "rescore": rescore.rescore_command,
     "results": results.results_command,
     "gate": gate.gate_command,
+    "compare": compare.compare_command,
     "report": report.report_command,
     "app": serve.app_command,
     "adapt": adapt.adapt_command,
@@ -49,7 +51,13 @@ GROUPS: dict[str, tuple[str, dict[str, Callable[..., Any]]]] = {
         "Evaluation data: download official distributions.",
         {"fetch": data.data_fetch, "list": data.data_list},
     ),
-    "tasks": ("The task registry.", {"list": tasks.tasks_list, "show": tasks.tasks_show}),
+    "tasks": (
+        "The task registry. FLORES names: flores_<src>-<tgt> (flores_eng_Latn-lin_Latn), flores_<iso> "
+        "(both directions with English), flores_<iso>@<pivot-iso> (both directions with any pivot, "
+        "every script pair: flores_lin@fra, flores_kor@zho; resolved by name, not listed), flores; "
+        "the same with flores+ for FLORES+ (harness data fetch flores_plus).",
+        {"list": tasks.tasks_list, "show": tasks.tasks_show},
+    ),
     "lid": ("Output language identification (off_target, source_copy).", {"build": lid.lid_build_command}),
     "ingest": ("Import results produced by other tools.", {"lm-eval": ingest.ingest_lm_eval}),
 }

@@ -71,3 +71,26 @@ def test_no_record_without_eval_tasks(tiny_model: Path, tmp_path: Path) -> None:
         ("b.txt", "vocab.texts[0]"),
     ]
     assert adapt_record(parsed, recipe) is None
+
+
+def test_default_bpb_check_is_checked_on_its_dev_split(tiny_model: Path, tmp_path: Path) -> None:
+    """A recipe with eval_every and no eval_tasks gets the default check (bpb on FLORES dev); training
+    on FLORES dev Lingala then contaminates exactly bpb_lin_Latn's dev documents, and the record says so."""
+    data = need_shared_data()
+    dev = (data / "flores200" / "dev" / "lin_Latn.dev").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "lin.txt").write_text("\n".join(dev[:30]) + "\n", encoding="utf-8")
+    recipe = tmp_path / "cpt.yaml"
+    recipe.write_text(
+        f"recipe: cpt\nbase_model: {tiny_model}\ntarget_languages: [lin_Latn]\n"
+        "data: [{kind: text, paths: [lin.txt], weight: 1}]\n"
+        "training: {max_steps: 2, save_every: 2, batch_size: 2, seq_length: 32}\n"
+        f"eval_every: 2\neval_data_dir: {data}\n",
+        encoding="utf-8",
+    )
+    record = adapt_record(load_recipe(recipe), recipe)
+    assert record is not None
+    tasks = record["tasks"]
+    assert tasks["bpb_lin_Latn"]["split"] == "dev"
+    assert tasks["bpb_lin_Latn"]["documents"] == 997  # every FLORES-200 dev sentence is scanned, not the cap
+    assert set(tasks["bpb_lin_Latn"]["doc_ids"]) >= set(range(25))  # the 30 trained-on sentences
+    assert all(task["hit"] == 0 for name, task in tasks.items() if name != "bpb_lin_Latn")
