@@ -24,6 +24,7 @@ PAGES = [
     st.Page(VIEWS / "leaderboard.py", title="Leaderboard", url_path="leaderboard"),
     st.Page(VIEWS / "languages.py", title="Languages", url_path="languages"),
     st.Page(VIEWS / "checkpoints.py", title="Checkpoints", url_path="checkpoints"),
+    st.Page(VIEWS / "adaptation.py", title="Adaptation", url_path="adaptation"),
     st.Page(VIEWS / "compare.py", title="Compare", url_path="compare"),
     st.Page(VIEWS / "run.py", title="Run", url_path="run"),
 ]

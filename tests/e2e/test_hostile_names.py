@@ -36,6 +36,7 @@ def _pages(seeded: HostileSeed) -> list[tuple[str, str]]:
         ("/languages?metric=acc", "Languages"),
         (f"/languages?metric=acc&mode=difference&base={quote(MARKDOWN)}", "Languages"),
         (f"/checkpoints?model={quote(CHECKPOINTED)}", "Checkpoints"),
+        (f"/adaptation?model={quote(CHECKPOINTED)}", "Adaptation"),
         (f"/compare?a={a}&b={b}", "Compare"),
         (f"/compare?a={b}&b={seeded.runs['markdown@200']}", "Compare"),
         (f"/run?run={b}", "Run"),
@@ -80,7 +81,7 @@ def test_no_page_links_or_loads_a_hostile_name(hostile: tuple[HostileSeed, str])
                 page.screenshot(path=str(ARTIFACTS / f"hostile-{title.lower()}.png"), full_page=True)
         finally:
             browser.close()
-    assert seen == {"Leaderboard", "Languages", "Checkpoints", "Compare", "Run"}
+    assert seen == {"Leaderboard", "Languages", "Checkpoints", "Adaptation", "Compare", "Run"}
     assert requested, "no request seen: the listener did not run"
     leaked = [url for url in requested if _hostile_host(url)]
     assert not leaked, leaked

@@ -1,7 +1,7 @@
 """The layers point one way (docs: `../shared/docs/architecture.md`, "Layers"):
 
     core  <-  tasks, db  <-  harness.output  <-  scorers  <-  engine  <-  analysis  <-  adapters, cli
-    core, db  <-  app
+    core, db, analysis  <-  app    (the Adaptation page shows `harness.analysis.adaptation`'s comparisons)
 
 `harness/scorers/` see only their own interface (`harness.scorers.base`), never the engine; the
 command line (`harness/cli/`) is the top layer, which nothing imports. Every `import` and
@@ -26,7 +26,7 @@ ALLOWED = {
     "analysis": {"core", "tasks", "db", "output", "scorers", "engine"},
     "adapters": {"core", "tasks", "db", "output", "engine", "analysis"},
     "cli": {"core", "tasks", "db", "output", "scorers", "engine", "analysis", "adapters"},
-    "app": {"core", "db"},
+    "app": {"core", "db", "analysis"},
 }
 ROOMS = ("cli", "engine", "scorers", "analysis")
 
@@ -166,3 +166,35 @@ def test_no_module_of_harness_is_over_400_lines() -> None:
     sizes = {p: len(p.read_text(encoding="utf-8").splitlines()) for p in (ROOT / "harness").rglob("*.py")}
     assert len(sizes) > 50
     assert not {str(p.relative_to(ROOT)): n for p, n in sizes.items() if n > 400}
+
+
+def test_the_app_reaches_analysis_only_through_its_light_comparison_modules() -> None:
+    """The app may show `harness.analysis.adaptation`'s comparisons, but loading its pages must not load
+    the engine, a scorer, a task family, torch or lm-eval: the app stays a reader of the database."""
+    import subprocess
+    import sys
+
+    app_imports = {
+        name
+        for path in sorted((ROOT / "app").rglob("*.py"))
+        for name in imported(ast.parse(path.read_text(encoding="utf-8")), "app")
+        if layer(name) == "analysis"
+    }
+    assert app_imports <= {
+        "harness.analysis.adaptation",
+        "harness.analysis.adaptation.checkpoint_series",
+        "harness.analysis.adaptation.Comparison",
+        "harness.analysis.adaptation.SeriesPoint",
+        "harness.analysis.adaptation.TaskChange",
+        "harness.analysis.adaptation.MetricSummary",
+    }, app_imports
+    # The pages are Streamlit scripts that run on import; their analysis imports are loaded instead.
+    probe = (
+        "import sys, harness.analysis.adaptation, app.adaptation_charts, db.adaptation_queries; "
+        "heavy = ('torch', 'lm_eval', 'transformers', 'tasks'); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy "
+        "or m.startswith(('harness.engine', 'harness.scorers'))); print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]", out.stdout
