@@ -94,17 +94,29 @@ def clip(metric: str, low: float | None, high: float | None) -> tuple[float | No
     )
 
 
+LARGE = 1e6
+"""From here on a value is written in scientific notation with 3 significant digits: a perplexity
+of a model near random (a word perplexity of 1e40) would otherwise fill a terminal line."""
+
+
+def _number(value: float, digits: int, sign: bool = False) -> str:
+    plus = "+" if sign else ""
+    if math.isfinite(value) and abs(value) >= LARGE:
+        return f"{value:{plus}.3g}"
+    return f"{value:{plus}.{digits}f}"
+
+
 def fmt(metric: str, value: float | None) -> str:
     """A stored value, scaled and rounded for its metric; BLANK when missing."""
     v = shown(metric, value)
-    return BLANK if v is None else f"{v:.{scale_of(metric).digits}f}"
+    return BLANK if v is None else _number(v, scale_of(metric).digits)
 
 
 def fmt_shown(metric: str, value: float | None) -> str:
     """An already scaled value rounded for its metric; BLANK when missing."""
     if value is None or math.isnan(value):
         return BLANK
-    return f"{value:.{scale_of(metric).digits}f}"
+    return _number(value, scale_of(metric).digits)
 
 
 def fmt_interval(metric: str, low: float | None, high: float | None) -> str:
@@ -118,7 +130,7 @@ def fmt_interval(metric: str, low: float | None, high: float | None) -> str:
 def fmt_delta(metric: str, delta: float | None) -> str:
     """A signed difference of stored values on the metric's display scale."""
     v = shown(metric, delta)
-    return BLANK if v is None else f"{v:+.{scale_of(metric).digits}f}"
+    return BLANK if v is None else _number(v, scale_of(metric).digits, sign=True)
 
 
 def fmt_delta_interval(metric: str, low: float | None, high: float | None) -> str:

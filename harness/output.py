@@ -7,6 +7,7 @@ sequence reaches the terminal) and, where Rich reads markup, `plain` (also marku
 import csv
 import io
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -18,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from core.records import MetricResult
+from core.scale import LARGE
 from core.text import md_text, printable
 
 __all__ = ["md_text", "printable"]
@@ -35,7 +37,10 @@ def plain_text(value: object, multiline: bool = False) -> Text:
 
 
 def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
+    """Two decimals; scientific notation from `core.scale.LARGE` on (a perplexity can be 1e40)."""
+    if value is None:
+        return "—"
+    return f"{value:.3g}" if math.isfinite(value) and abs(value) >= LARGE else f"{value:.2f}"
 
 
 LARGE_TABLE = 200

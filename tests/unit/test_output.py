@@ -28,3 +28,14 @@ def test_large_results_are_plain_aligned_text_with_the_same_cells() -> None:
     assert lines[3] == "task0    chrf++   10.00      0.50  7  [1]"
     assert lines[-1] == "task200  chrf++  210.00      0.50  7  [1]"
     assert len({len(line) for line in lines[3:]}) == 1  # right-aligned columns end together
+
+
+def test_huge_values_are_written_in_scientific_notation() -> None:
+    """A word perplexity of a model near random (1e40) stays one short cell, in tables and in the
+    scale-aware formatting of the app and reports."""
+    from core.scale import fmt, fmt_delta
+    from harness.output import _fmt
+
+    assert _fmt(8.9652e45) == "8.97e+45" and _fmt(2990609.95) == "2.99e+06" and _fmt(321.84) == "321.84"
+    assert fmt("word_perplexity", 2990609.95) == "2.99e+06" and fmt("bits_per_byte", 3.5712) == "3.571"
+    assert fmt_delta("word_perplexity", -3e7) == "-3e+07" and fmt_delta("chrf++", 1.26) == "+1.3"
