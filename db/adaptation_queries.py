@@ -41,15 +41,23 @@ def _complete(checkpoint_id: Any) -> Any:
 
 
 def _roots() -> Any:
-    """(adapted model, base checkpoint id) for each checkpoint whose parent is another model's."""
+    """(adapted model, base checkpoint id, base model) for each checkpoint that grew from another
+    model's: its parent is a checkpoint of another model (the base was registered before training),
+    or a stepless checkpoint of its own model whose source another model's checkpoint has (`harness
+    adapt` registers the base it starts from under the adapted model when the base was not yet in the
+    database, and a later recipe from the same base reuses that record; the base evaluated later is
+    a stepless checkpoint of its own model with the same source)."""
     child = aliased(Checkpoint, name="child")
     parent = aliased(Checkpoint, name="parent")
+    base = aliased(Checkpoint, name="base")
+    same_base = (base.id == parent.id) | (
+        (base.source == parent.source) & parent.step.is_(None) & base.step.is_(None)
+    )
     return (
-        select(
-            child.model_id.label("model_id"), parent.id.label("base_id"), parent.model_id.label("base_model")
-        )
+        select(child.model_id.label("model_id"), base.id.label("base_id"), base.model_id.label("base_model"))
         .join(parent, child.parent_id == parent.id)
-        .where(parent.model_id != child.model_id)
+        .join(base, same_base)
+        .where(base.model_id != child.model_id)
         .distinct()
     )
 

@@ -20,7 +20,7 @@ from app.adaptation_charts import (
     tradeoff_chart,
     tradeoff_frame,
 )
-from app.common import database_url, engine, md_escape, selectbox, stop_if_empty
+from app.common import database_url, engine, md_escape, multiselect, selectbox, stop_if_empty
 from app.tables import dataframe, styled
 from core.errors import HarnessError
 from core.scale import shown
@@ -32,11 +32,14 @@ ALPHA = 0.05
 
 
 @st.cache_data(ttl=120, show_spinner="Comparing each checkpoint with its base...")
-def _series(url: str, model: str, checkpoints: tuple[int, ...]) -> list[SeriesPoint] | str:
-    """The branch's checkpoints against its base (cached per database, model and checkpoints); the
-    error's message when they cannot be compared."""
+def _series(
+    url: str, model: str, checkpoints: tuple[int, ...], targets: tuple[str, ...]
+) -> list[SeriesPoint] | str:
+    """The branch's checkpoints against its base (cached per database, model, checkpoints and
+    targets; no targets: each checkpoint's recipe's); the error's message when they cannot be
+    compared."""
     try:
-        return checkpoint_series(engine(), model, alpha=ALPHA)
+        return checkpoint_series(engine(), model, targets=list(targets) or None, alpha=ALPHA)
     except HarnessError as exc:
         return str(exc)
 
@@ -51,7 +54,8 @@ def _lines(family: aq.Family) -> dict[str, str]:
 
 
 st.title("Adaptation")
-models = q.filter_options(engine()).models
+options = q.filter_options(engine())
+models = options.models
 stop_if_empty(bool(models))
 in_lineage = aq.lineage_models(engine())
 model = selectbox(
@@ -72,11 +76,21 @@ if family is None:
     )
     st.stop()
 
+chosen_targets = multiselect(
+    "Targets",
+    "targets",
+    options.languages,
+    container=st.sidebar,
+)
+st.sidebar.caption(
+    "Target languages, as `harness compare --targets` takes them; empty: each recipe's "
+    "`target_languages` from its checkpoints' manifests."
+)
 lines = _lines(family)
 checkpoints: list[Checkpoint] = []
 for branch in family.branches:
     key = tuple(c.id for c in branch.checkpoints)
-    series = _series(database_url(), branch.model, key)
+    series = _series(database_url(), branch.model, key, tuple(chosen_targets))
     if isinstance(series, str):
         st.warning(f"{md_escape(branch.model)}: {md_escape(series)}")
         continue
