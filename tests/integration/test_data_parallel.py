@@ -86,6 +86,7 @@ def test_two_workers_answer_as_one_process(
     # Every sample stored the same, in the same order: prompts, outputs, loglikelihoods.
     samples_one, samples_two = _samples(one["run_id"]), _samples(two["run_id"])
     assert [(s[0], s[1]) for s in samples_one] == [(task, doc) for task in TASKS.split(",") for doc in (0, 1)]
+    assert {s[-1].pop("cut_off") for s in samples_one if "cut_off" in s[-1]} <= {0.0, 1.0}  # one process only
     _assert_close(samples_two, samples_one, "samples")
     assert all(len(s[-1]["loglikelihoods"]) == 3 for s in samples_two if s[0] == "xnli_en")
 
