@@ -24,6 +24,14 @@ Verbose = Annotated[bool, typer.Option(help="Show the engine's log.")]
 Limit = Annotated[int | None, typer.Option(help="Score only the first N documents of each task.", min=1)]
 NumFewshot = Annotated[int | None, typer.Option(help="Few-shot examples (from the dev split).", min=0)]
 BatchSize = Annotated[int, typer.Option(help="Batch size.", min=1)]
+Alpha = Annotated[float, typer.Option(help="Significance level after Holm's correction.", min=0, max=1)]
+Trials = Annotated[
+    int,
+    typer.Option(
+        help="Monte Carlo sign flips or swaps when too many documents differ to enumerate all.", min=1000
+    ),
+]
+Seed = Annotated[int, typer.Option(help="Seed of the Monte Carlo draws and the bootstrap interval.")]
 Dtype = Annotated[str, typer.Option(help="auto, float32, bfloat16 or float16.")]
 DataDir = Annotated[
     str | None,

@@ -9,7 +9,7 @@ from core.errors import HarnessError
 from core.languages import language_info
 from core.scale import BLANK, fmt, fmt_delta, fmt_delta_interval
 from harness.analysis.adaptation import Comparison, TaskChange, summary_lines
-from harness.cli.common import Db, fail, split_list
+from harness.cli.common import Alpha, Db, Seed, Trials, fail, split_list
 
 HEADER = ("language", "task", "metric", "base", "candidate", "change", "95% CI", "p (Holm)", "verdict")
 
@@ -107,16 +107,9 @@ def compare_command(
     tasks: Annotated[
         str | None, typer.Option(help="Comma-separated tasks to compare (default: every task in common).")
     ] = None,
-    alpha: Annotated[
-        float, typer.Option(help="Significance level after Holm's correction.", min=0, max=1)
-    ] = 0.05,
-    trials: Annotated[
-        int,
-        typer.Option(
-            help="Monte Carlo sign flips or swaps when too many documents differ to enumerate all.", min=1000
-        ),
-    ] = 10000,
-    seed: Annotated[int, typer.Option(help="Seed of the Monte Carlo draws and the bootstrap interval.")] = 0,
+    alpha: Alpha = 0.05,
+    trials: Trials = 10000,
+    seed: Seed = 0,
     output_format: Annotated[
         CompareFormat, typer.Option("--format", help="text, markdown or json.")
     ] = CompareFormat.text,

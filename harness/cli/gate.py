@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from core.errors import HarnessError
-from harness.cli.common import Db, fail
+from harness.cli.common import Alpha, Db, Seed, Trials, fail
 
 
 class GateFormat(StrEnum):
@@ -31,18 +31,9 @@ def gate_command(
     max_drop: Annotated[
         float, typer.Option(help="Largest drop tolerated, in the metric's units.", min=0)
     ] = 0.0,
-    alpha: Annotated[
-        float, typer.Option(help="Significance level after Holm's correction.", min=0, max=1)
-    ] = 0.05,
-    trials: Annotated[
-        int,
-        typer.Option(
-            help="Monte Carlo sign flips or swaps when too many documents differ to enumerate all.", min=1000
-        ),
-    ] = 10000,
-    seed: Annotated[
-        int, typer.Option(help="Seed of the Monte Carlo draws and the bootstrap interval.")
-    ] = 12345,
+    alpha: Alpha = 0.05,
+    trials: Trials = 10000,
+    seed: Seed = 12345,
     strict: Annotated[
         bool, typer.Option("--strict", help="Also fail when any document's output changed.")
     ] = False,
